@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sparrow",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Sparrow", targets: ["Sparrow"]),
+        .executable(name: "sparrow", targets: ["sparrow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System zlib: gzip input and CRC-32 checksums of index files.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Core value types and protocols; no I/O, imports nothing of ours.
+        .target(name: "SparrowCore"),
+        // On-disk index: builder, segment files, memory-mapped reader, posting cursors.
+        .target(name: "SparrowIndex", dependencies: ["SparrowCore", "CZlib"]),
+        // Query algorithms, generic over the cursor protocols.
+        .target(name: "SparrowQuery", dependencies: ["SparrowCore", "SparrowIndex"]),
+        // Input and output files: JSONL vectors (plain or gzip), TREC runs.
+        .target(name: "SparrowFormats", dependencies: ["SparrowCore", "CZlib"]),
+        // The façade users import.
+        .target(name: "Sparrow", dependencies: ["SparrowCore", "SparrowIndex", "SparrowQuery", "SparrowFormats"]),
+        .executableTarget(
+            name: "sparrow",
+            dependencies: ["Sparrow", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Seeded random corpora and a brute-force oracle shared by the test targets.
+        .target(name: "SparrowTestSupport", dependencies: ["Sparrow"]),
+        .testTarget(name: "SparrowFormatsTests", dependencies: ["SparrowFormats", "SparrowTestSupport"]),
+        .testTarget(name: "SparrowIndexTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
+        .testTarget(name: "SparrowQueryTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
+        .testTarget(
+            name: "SparrowTests",
+            dependencies: ["Sparrow", "SparrowTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,14 @@
+// The façade re-exports the value types users need, so `import Sparrow` is enough.
+@_exported import SparrowCore
+@_exported import SparrowFormats
+import SparrowIndex
+import SparrowQuery
+
+/// Why an index could not be built, opened or read. See ``SparrowIndex/IndexError``.
+public typealias IndexError = SparrowIndex.IndexError
+/// The query algorithms; all return the exact top-k.
+public typealias Algorithm = SparrowQuery.Algorithm
+/// The result of ``SearchIndex/check(at:)``.
+public typealias IndexCheckReport = SparrowIndex.IndexCheckReport
+/// The contents of an index's `meta.json`.
+public typealias IndexMeta = SparrowIndex.IndexMeta

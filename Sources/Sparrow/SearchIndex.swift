@@ -1,0 +1,148 @@
+import SparrowIndex
+import SparrowQuery
+
+/// A searchable sparse-vector index, built in memory or opened from disk.
+///
+/// ```swift
+/// import Sparrow
+///
+/// let built = try SearchIndex.build(fromVectorFile: "Examples/toy/documents.jsonl")
+/// try built.write(to: "/tmp/toy-index")
+/// let index = try SearchIndex.open(at: "/tmp/toy-index")
+/// let query = try parseQueryVector(#"{"brother": 2.4, "son": 1.6}"#)
+/// for hit in index.search(query, k: 3) {
+///     print(hit.rank, hit.id, hit.score)
+/// }
+/// ```
+public final class SearchIndex: @unchecked Sendable {
+    let segment: Segment
+
+    init(segment: Segment) {
+        self.segment = segment
+    }
+
+    /// The number of documents.
+    public var documentCount: Int { segment.documentCount }
+    /// The number of distinct terms.
+    public var termCount: Int { segment.termCount }
+    /// The number of postings.
+    public var postingCount: Int { segment.postingCount }
+
+    // MARK: Building
+
+    /// Builds an index in memory from a sparse-vector JSONL file (plain or gzip).
+    ///
+    /// The first bad line stops the build with an ``InputError`` naming the file, the line and the
+    /// field; nothing is written anywhere.
+    public static func build(
+        fromVectorFile path: String,
+        progress: ((BuildProgress) -> Void)? = nil
+    ) throws -> SearchIndex {
+        var builder = IndexBuilder()
+        var lines: [Int32] = []   // line of each document, for duplicate-id messages
+        var fraction = 0.0
+        try forEachVectorRecord(inFile: path, progress: { f in
+            fraction = f
+            progress?(BuildProgress(documents: builder.documentCount, postings: builder.postingCount, fraction: f))
+        }) { record, line in
+            try add(record, line: line, path: path, to: &builder, lines: &lines)
+        }
+        progress?(BuildProgress(documents: builder.documentCount, postings: builder.postingCount, fraction: max(fraction, 1)))
+        return SearchIndex(segment: builder.finish())
+    }
+
+    /// Builds an index in memory from records (document order = sequence order).
+    public static func build(records: some Sequence<VectorRecord>, source: String = "<records>") throws -> SearchIndex {
+        var builder = IndexBuilder()
+        var lines: [Int32] = []
+        for (i, record) in records.enumerated() {
+            try add(record, line: i + 1, path: source, to: &builder, lines: &lines)
+        }
+        return SearchIndex(segment: builder.finish())
+    }
+
+    private static func add(_ record: VectorRecord, line: Int, path: String, to builder: inout IndexBuilder,
+                            lines: inout [Int32]) throws(InputError) {
+        do {
+            try builder.add(id: record.id, tokens: record.tokens, weights: record.weights, text: record.text)
+            lines.append(Int32(clamping: line))
+        } catch {
+            switch error {
+            case .duplicateID(let id, let first):
+                throw InputError(path: path, line: line, field: "id",
+                                 problem: "duplicate id \"\(id)\" (first used on line \(lines[first]))")
+            case .duplicateToken(let token):
+                throw InputError(path: path, line: line, field: "vector.\(token)", problem: "token appears twice in the vector")
+            case .invalidWeight(let token, let w):
+                throw InputError(path: path, line: line, field: "vector.\(token)", problem: "weight \(w) is not finite and non-negative")
+            case .tooManyDocuments:
+                throw InputError(path: path, line: line, problem: "too many documents for one index (limit \(DocID.maxValid))")
+            }
+        }
+    }
+
+    /// Writes the index to the directory `path`, replacing any index there atomically: readers
+    /// and crashes see the old index or the new one, never a mix.
+    public func write(to path: String) throws {
+        try IndexDirectory.write(segment, to: path)
+    }
+
+    // MARK: Opening
+
+    /// Opens the index in directory `path`, memory-mapping its files.
+    ///
+    /// Every file's checksum is verified unless `verifyChecksums` is false; posting lists are not
+    /// decoded. A corrupt or foreign index throws ``IndexError``.
+    public static func open(at path: String, verifyChecksums: Bool = true) throws -> SearchIndex {
+        SearchIndex(segment: try IndexDirectory.open(path, verifyChecksums: verifyChecksums))
+    }
+
+    /// Reads an index's `meta.json` without opening its files.
+    public static func meta(at path: String) throws -> IndexMeta {
+        try IndexDirectory.readMeta(path)
+    }
+
+    /// Checks every checksum and structural invariant of the index at `path`.
+    public static func check(at path: String) -> IndexCheckReport {
+        IndexDirectory.check(path)
+    }
+
+    // MARK: Searching
+
+    /// The top `k` documents for a query by dot product: exact, highest score first, ties to the
+    /// document indexed first. Tokens the index does not know match nothing.
+    public func search(_ query: VectorRecord, k: Int = 10, algorithm: Algorithm = .auto) -> [SearchHit] {
+        precondition(k >= 1, "k must be at least 1")
+        let resolved = segment.resolve(tokens: query.tokens, weights: query.weights).query
+        return segment.search(resolved, k: k, algorithm: algorithm).enumerated().map { i, hit in
+            SearchHit(rank: i + 1, doc: hit.doc, id: segment.externalID(of: hit.doc), score: hit.score)
+        }
+    }
+
+    /// The query tokens this index does not know (they cannot match).
+    public func unknownTokens(of query: VectorRecord) -> [String] {
+        segment.resolve(tokens: query.tokens, weights: query.weights).unknown
+    }
+
+    /// The stored text of a document, if one was indexed.
+    public func text(of doc: DocID) -> String? { segment.text(of: doc) }
+}
+
+/// One search result.
+public struct SearchHit: Sendable, Equatable {
+    /// 1-based rank.
+    public var rank: Int
+    /// The internal document number.
+    public var doc: DocID
+    /// The external document id.
+    public var id: String
+    public var score: Float
+}
+
+/// How far a build has got.
+public struct BuildProgress: Sendable {
+    public var documents: Int
+    public var postings: Int
+    /// The fraction of the input file read, 0...1.
+    public var fraction: Double
+}

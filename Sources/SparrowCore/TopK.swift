@@ -1,0 +1,89 @@
+/// The best `k` documents seen so far, kept in a binary min-heap whose root is the worst of them.
+///
+/// Every query algorithm offers its candidates here. ``threshold`` is the score a new candidate
+/// must beat once the heap is full, and ``wouldEnter(_:)`` is the test pruning algorithms use to
+/// skip documents that cannot make it. Order is total: higher score first, then lower document
+/// number, so results are deterministic whatever order candidates arrive in.
+public struct TopK: Sendable {
+    /// The number of results wanted.
+    public let k: Int
+    @usableFromInline var heap: ContiguousArray<ScoredDoc>
+
+    /// Creates an empty collector for the best `k` documents; `k` must be at least 1.
+    public init(k: Int) {
+        precondition(k >= 1, "k must be at least 1")
+        self.k = k
+        self.heap = []
+        heap.reserveCapacity(Swift.min(k, 1 << 16))
+    }
+
+    /// The number of documents held (at most `k`).
+    @inlinable public var count: Int { heap.count }
+
+    /// True once `k` documents are held.
+    @inlinable public var isFull: Bool { heap.count >= k }
+
+    /// The score to beat: the worst held score when full, otherwise `-infinity`.
+    @inlinable public var threshold: Float {
+        isFull ? heap[0].score : -.infinity
+    }
+
+    /// Whether a document with this score could enter when documents arrive in increasing
+    /// document-number order (a later document must score strictly higher to displace an equal).
+    @inlinable @inline(__always)
+    public func wouldEnter(_ score: Float) -> Bool {
+        heap.count < k || score > heap[0].score
+    }
+
+    /// Offers a candidate; it is kept if it ranks before the worst held document or the heap has room.
+    @inlinable
+    public mutating func push(_ doc: DocID, _ score: Float) {
+        let candidate = ScoredDoc(doc: doc, score: score)
+        if heap.count < k {
+            heap.append(candidate)
+            siftUp(heap.count - 1)
+        } else if candidate.ranksBefore(heap[0]) {
+            heap[0] = candidate
+            siftDown(0)
+        }
+    }
+
+    /// The held documents, best first.
+    public func sorted() -> [ScoredDoc] {
+        heap.sorted { $0.ranksBefore($1) }
+    }
+
+    // The heap keeps the worst-ranked element at the root: a parent never ranks before its child.
+    @inlinable
+    mutating func siftUp(_ start: Int) {
+        heap.withUnsafeMutableBufferPointer { h in
+            var i = start
+            let item = h[i]
+            while i > 0 {
+                let parent = (i &- 1) >> 1
+                guard h[parent].ranksBefore(item) else { break }
+                h[i] = h[parent]
+                i = parent
+            }
+            h[i] = item
+        }
+    }
+
+    @inlinable
+    mutating func siftDown(_ start: Int) {
+        heap.withUnsafeMutableBufferPointer { h in
+            let n = h.count
+            var i = start
+            let item = h[i]
+            while true {
+                var child = 2 &* i &+ 1
+                if child >= n { break }
+                if child &+ 1 < n && h[child].ranksBefore(h[child &+ 1]) { child &+= 1 }
+                guard item.ranksBefore(h[child]) else { break }
+                h[i] = h[child]
+                i = child
+            }
+            h[i] = item
+        }
+    }
+}

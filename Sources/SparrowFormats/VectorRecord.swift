@@ -1,0 +1,151 @@
+import SparrowCore
+
+/// One line of a sparse-vector JSONL file: a document or a query.
+///
+/// Accepted shapes (one JSON object per line; other keys such as `metadata` are ignored):
+/// - Seismic / BEIR-encoded: `{"id": "d1", "vector": {"term": 0.53, …}, "content": "text"}`
+/// - Anserini `JsonVectorCollection`: `{"id": "d1", "contents": "text", "vector": {"term": 53, …}}`
+///
+/// `id` may be a string or an integer; the stored text may be called `content`, `contents` or
+/// `text` (the first present is kept).
+public struct VectorRecord: Sendable, Equatable {
+    /// The external id, as written (an integer id keeps its digits).
+    public var id: String
+    /// Tokens in the order they appear; no token repeats.
+    public var tokens: [String]
+    /// The weight of each token: finite, non-negative, exactly representable as `Float`'s rounding
+    /// of the decimal text.
+    public var weights: [Float]
+    /// Text stored for display, if the line had one.
+    public var text: String?
+
+    public init(id: String, tokens: [String], weights: [Float], text: String? = nil) {
+        self.id = id
+        self.tokens = tokens
+        self.weights = weights
+        self.text = text
+    }
+}
+
+/// Parses ``VectorRecord`` lines, reporting every problem with the file, line and field.
+///
+/// Keep one parser per input file: it reuses its scratch storage across lines.
+public struct VectorRecordParser {
+    public let path: String
+    private var seen: Set<ExactString> = []
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Parses one line; returns nil for a blank line.
+    public mutating func parse(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws(InputError) -> VectorRecord? {
+        var scanner = JSONScanner(line)
+        scanner.skipWhitespace()
+        if scanner.atEnd { return nil }
+
+        var id: String?
+        var tokens: [String] = []
+        var weights: [Float] = []
+        var text: String?
+        var sawVector = false
+        var field: String?
+        seen.removeAll(keepingCapacity: true)
+
+        func fail(_ problem: String) -> InputError {
+            InputError(path: path, line: lineNumber, field: field, problem: problem)
+        }
+
+        do {
+            guard scanner.current == UInt8(ascii: "{") else {
+                throw fail("line is not a JSON object (found \(scanner.describeCurrent()))")
+            }
+            try scanner.forEachMember { s, key in
+                field = key
+                switch key {
+                case "id":
+                    if id != nil { throw fail("appears twice") }
+                    id = try parseID(&s, fail)
+                case "vector":
+                    if sawVector { throw fail("appears twice") }
+                    sawVector = true
+                    guard s.peekKind() == .object else {
+                        throw fail("must be an object of token: weight pairs")
+                    }
+                    try s.forEachMember { s, token in
+                        field = "vector.\(token)"
+                        guard seen.insert(ExactString(token)).inserted else { throw fail("token appears twice in the vector") }
+                        tokens.append(token)
+                        weights.append(try parseWeight(&s, fail))
+                    }
+                    field = nil
+                case "content", "contents", "text":
+                    switch s.peekKind() {
+                    case .string:
+                        let value = try s.parseString()
+                        if text == nil { text = value }
+                    case .literal where s.scanWord() == "null":
+                        break
+                    default:
+                        throw fail("must be a string")
+                    }
+                default:
+                    try s.skipValue()
+                }
+                field = nil
+            }
+            scanner.skipWhitespace()
+            guard scanner.atEnd else { throw fail("unexpected \(scanner.describeCurrent()) after the JSON object") }
+        } catch let error as InputError {
+            throw error
+        } catch let error as JSONScanner.Failure {
+            throw fail("malformed JSON: \(error.message)")
+        } catch {
+            throw fail("\(error)")
+        }
+        field = nil
+        guard let id else { field = "id"; throw fail("missing (every line needs an \"id\")") }
+        guard sawVector else { field = "vector"; throw fail("missing (every line needs a \"vector\" object)") }
+        return VectorRecord(id: id, tokens: tokens, weights: weights, text: text)
+    }
+}
+
+private func parseID(_ s: inout JSONScanner, _ fail: (String) -> InputError) throws -> String {
+    let id: String
+    switch s.peekKind() {
+    case .string:
+        id = try s.parseString()
+    case .number:
+        let token = try s.scanNumber()
+        guard token.isInteger else { throw fail("must be a string or an integer") }
+        id = String(decoding: UnsafeBufferPointer(rebasing: s.bytes[token.range]), as: UTF8.self)
+    default:
+        throw fail("must be a string or an integer")
+    }
+    guard !id.isEmpty else { throw fail("is empty") }
+    guard !id.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+        throw fail("contains whitespace or a control character, which TREC run files cannot hold")
+    }
+    return id
+}
+
+private func parseWeight(_ s: inout JSONScanner, _ fail: (String) -> InputError) throws -> Float {
+    let startsWord = s.current == UInt8(ascii: "N") || s.current == UInt8(ascii: "I")
+        || (s.current == UInt8(ascii: "-") && s.position + 1 < s.bytes.count
+            && s.bytes[s.position + 1] == UInt8(ascii: "I"))
+    if startsWord {
+        throw fail("weight is not a finite number (\(s.scanWord()))")
+    }
+    switch s.peekKind() {
+    case .number:
+        let value = try s.parseDouble()
+        guard value >= 0 else { throw fail("weight is negative (\(value))") }
+        let weight = Float(value)
+        guard weight.isFinite else { throw fail("weight \(value) is too large for a 32-bit float") }
+        return weight + 0  // turns -0 into +0
+    case .string:
+        throw fail("weight must be a number, not a string")
+    default:
+        throw fail("weight must be a number")
+    }
+}

@@ -1,0 +1,140 @@
+import SparrowCore
+
+/// Accumulates documents in memory and turns them into a ``Segment``.
+///
+/// Documents get internal numbers in the order they are added. `finish()` sorts the vocabulary
+/// by bytes (a term's number is its rank) and inverts the forward postings with a counting sort,
+/// so every posting list comes out ordered by document.
+public struct IndexBuilder {
+    /// Why a document was refused. The caller adds the file and line.
+    public enum Problem: Error, Equatable, Sendable {
+        case duplicateID(id: String, firstDocument: Int)
+        case duplicateToken(token: String)
+        case invalidWeight(token: String, weight: Float)
+        case tooManyDocuments
+    }
+
+    private var tokenIDs: [ExactString: UInt32] = [:]
+    private var tokens: [String] = []
+    private var idIndex: [ExactString: Int] = [:]
+    private var ids: [String] = []
+    private var texts: [UInt8] = []
+    private var textOffsets: [UInt64] = [0]
+    private var forwardTerms: [UInt32] = []
+    private var forwardWeights: [Float] = []
+    private var forwardOffsets: [Int] = [0]
+    private var lastSeen: [Int32] = []   // per provisional term: last document that used it
+
+    public init() {}
+
+    /// The number of documents added.
+    public var documentCount: Int { ids.count }
+    /// The number of postings added.
+    public var postingCount: Int { forwardTerms.count }
+
+    /// Adds a document. Weights must be finite and non-negative; tokens must not repeat.
+    public mutating func add(id: String, tokens docTokens: [String], weights: [Float], text: String?) throws(Problem) {
+        precondition(docTokens.count == weights.count)
+        guard ids.count < Int(DocID.maxValid) && ids.count < Int(Int32.max) else { throw .tooManyDocuments }
+        let key = ExactString(id)
+        if let first = idIndex[key] { throw .duplicateID(id: id, firstDocument: first) }
+        let doc = Int32(ids.count)
+        let start = forwardTerms.count
+        for (token, w) in zip(docTokens, weights) {
+            guard w.isFinite && w >= 0 else {
+                forwardTerms.removeSubrange(start...)
+                forwardWeights.removeSubrange(start...)
+                throw .invalidWeight(token: token, weight: w)
+            }
+            let t: UInt32
+            if let known = tokenIDs[ExactString(token)] {
+                t = known
+            } else {
+                t = UInt32(tokens.count)
+                tokenIDs[ExactString(token)] = t
+                tokens.append(token)
+                lastSeen.append(-1)
+            }
+            guard lastSeen[Int(t)] != doc else {
+                forwardTerms.removeSubrange(start...)
+                forwardWeights.removeSubrange(start...)
+                throw .duplicateToken(token: token)
+            }
+            lastSeen[Int(t)] = doc
+            forwardTerms.append(t)
+            forwardWeights.append(w)
+        }
+        idIndex[key] = ids.count
+        ids.append(id)
+        forwardOffsets.append(forwardTerms.count)
+        if let text { texts.append(contentsOf: text.utf8) }
+        textOffsets.append(UInt64(texts.count))
+    }
+
+    /// Builds the segment. The builder can be discarded afterwards.
+    public func finish() -> Segment {
+        let storage = HeapStorage()
+        let termCount = tokens.count
+
+        // Vocabulary in byte order; rank[provisional] = final term number.
+        let order = tokens.indices.sorted { ExactString(tokens[$0]) < ExactString(tokens[$1]) }
+        var rank = [UInt32](repeating: 0, count: termCount)
+        for (r, provisional) in order.enumerated() { rank[provisional] = UInt32(r) }
+        let vocabulary = Self.stringTable(order.map { tokens[$0] }, storage)
+
+        // Counting sort of forward postings into posting lists.
+        let offsets = storage.allocate(UInt64.self, count: termCount + 1)
+        offsets.initialize(repeating: 0)
+        for t in forwardTerms { offsets[Int(rank[Int(t)]) + 1] += 1 }
+        for t in 0..<termCount { offsets[t + 1] += offsets[t] }
+        let postingCount = forwardTerms.count
+        let docs = storage.allocate(UInt32.self, count: postingCount)
+        let weights = storage.allocate(Float.self, count: postingCount)
+        let maxWeights = storage.allocate(Float.self, count: termCount)
+        maxWeights.initialize(repeating: 0)
+        var cursor = [Int](offsets.dropLast().map { Int($0) })
+        for d in 0..<ids.count {
+            for i in forwardOffsets[d]..<forwardOffsets[d + 1] {
+                let t = Int(rank[Int(forwardTerms[i])])
+                let at = cursor[t]
+                docs[at] = UInt32(d)
+                weights[at] = forwardWeights[i]
+                if forwardWeights[i] > maxWeights[t] { maxWeights[t] = forwardWeights[i] }
+                cursor[t] = at + 1
+            }
+        }
+
+        let textTable = StringTable(
+            offsets: UnsafeBufferPointer(Self.copy(textOffsets, storage)),
+            bytes: UnsafeBufferPointer(Self.copy(texts, storage)))
+        return Segment(
+            postings: PostingLists(offsets: UnsafeBufferPointer(offsets), docs: UnsafeBufferPointer(docs),
+                                   weights: UnsafeBufferPointer(weights), maxWeights: UnsafeBufferPointer(maxWeights)),
+            vocabulary: vocabulary,
+            documentIDs: Self.stringTable(ids, storage),
+            documentTexts: textTable,
+            owner: storage)
+    }
+
+    private static func copy<T>(_ array: [T], _ storage: HeapStorage) -> UnsafeMutableBufferPointer<T> {
+        let out = storage.allocate(T.self, count: array.count)
+        _ = out.initialize(from: array)
+        return out
+    }
+
+    private static func stringTable(_ strings: [String], _ storage: HeapStorage) -> StringTable {
+        let total = strings.reduce(0) { $0 + $1.utf8.count }
+        let offsets = storage.allocate(UInt64.self, count: strings.count + 1)
+        let bytes = storage.allocate(UInt8.self, count: total)
+        var at = 0
+        offsets[0] = 0
+        for (i, s) in strings.enumerated() {
+            for b in s.utf8 {
+                bytes[at] = b
+                at += 1
+            }
+            offsets[i + 1] = UInt64(at)
+        }
+        return StringTable(offsets: UnsafeBufferPointer(offsets), bytes: UnsafeBufferPointer(bytes))
+    }
+}

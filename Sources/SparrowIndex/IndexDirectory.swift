@@ -1,0 +1,196 @@
+import Foundation
+import SparrowCore
+
+/// An index on disk: a directory holding `meta.json` and the files of the segments it names.
+///
+/// ```swift
+/// var builder = IndexBuilder()
+/// try builder.add(id: "d1", tokens: ["sparrow"], weights: [1.5], text: nil)
+/// try IndexDirectory.write(builder.finish(), to: "/tmp/my-index")
+/// let index = try IndexDirectory.open("/tmp/my-index")
+/// ```
+public enum IndexDirectory {
+    /// The version string recorded in `meta.json`.
+    public static let writerName = "sparrow 0.1.0"
+
+    /// Writes `segment` as the whole content of the index at `path`, replacing any index there.
+    ///
+    /// The new segment's files are written and fsynced under a fresh name, then `meta.json` is
+    /// replaced atomically, then the old segment files are removed. A crash at any point leaves
+    /// either the old index or the new one. `path` must be absent, empty, or an index.
+    public static func write(_ segment: Segment, to path: String) throws {
+        let state = Posix.fileExists(path)
+        if state.exists {
+            guard state.isDirectory else {
+                throw IndexError(.notAnIndex, path: path, "exists and is not a directory; refusing to write an index there")
+            }
+            let names = try Posix.listDirectory(path)
+            if !names.isEmpty && !names.contains(IndexMeta.fileName) {
+                throw IndexError(.notAnIndex, path: path,
+                    "directory is not empty and holds no Sparrow index (no meta.json); refusing to write into it")
+            }
+        } else {
+            try Posix.makeDirectory(path)
+        }
+
+        var random = SystemRandomNumberGenerator()
+        let name = "seg-" + String(random.next() as UInt64, radix: 16)
+        try writeSegmentFiles(segment, directory: path, name: name)
+
+        let meta = IndexMeta(
+            format: IndexMeta.formatName, formatVersion: Int(FileFormat.version), minReaderVersion: 1,
+            codec: IndexMeta.currentCodec, documents: segment.documentCount, terms: segment.termCount,
+            postings: segment.postingCount,
+            segments: [.init(name: name, documents: segment.documentCount, terms: segment.termCount,
+                             postings: segment.postingCount)],
+            createdBy: writerName)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json: Data
+        do { json = try encoder.encode(meta) } catch {
+            throw IndexError(.io, path: path, "cannot encode meta.json: \(error)")
+        }
+        try Posix.fsyncPath(path, directory: true)
+        try Posix.replaceAtomically(path + "/" + IndexMeta.fileName, with: Array(json) + [10], directory: path)
+
+        // The commit is done; anything else that looks like ours is an older or abandoned segment.
+        let keep = Set(SegmentFiles.all.map { "\(name).\($0.suffix)" })
+        for file in try Posix.listDirectory(path) where file.hasPrefix("seg-") && !keep.contains(file) {
+            unlink(path + "/" + file)
+        }
+    }
+
+    private static func writeSegmentFiles(_ s: Segment, directory: String, name: String) throws {
+        let base = directory + "/" + name + "."
+        let p = s.postings
+        try SegmentFileWriter.write(path: base + SegmentFiles.postings.suffix, kind: SegmentFiles.postings.kind, sections: [
+            SectionSource(SegmentFiles.postingOffsets, p.offsets),
+            SectionSource(SegmentFiles.postingDocs, p.docs),
+            SectionSource(SegmentFiles.postingWeights, p.weights),
+            SectionSource(SegmentFiles.maxWeights, p.maxWeights),
+        ])
+        try SegmentFileWriter.write(path: base + SegmentFiles.terms.suffix, kind: SegmentFiles.terms.kind, sections: [
+            SectionSource(SegmentFiles.termOffsets, s.vocabulary.offsets),
+            SectionSource(SegmentFiles.termBytes, s.vocabulary.bytes),
+        ])
+        try SegmentFileWriter.write(path: base + SegmentFiles.docs.suffix, kind: SegmentFiles.docs.kind, sections: [
+            SectionSource(SegmentFiles.idOffsets, s.documentIDs.offsets),
+            SectionSource(SegmentFiles.idBytes, s.documentIDs.bytes),
+            SectionSource(SegmentFiles.textOffsets, s.documentTexts.offsets),
+            SectionSource(SegmentFiles.textBytes, s.documentTexts.bytes),
+        ])
+    }
+
+    /// Reads and validates `meta.json`.
+    public static func readMeta(_ path: String) throws -> IndexMeta {
+        let state = Posix.fileExists(path)
+        guard state.exists else { throw IndexError(.notFound, path: path, "no such index directory") }
+        guard state.isDirectory else { throw IndexError(.notAnIndex, path: path, "is a file, not an index directory") }
+        let metaPath = path + "/" + IndexMeta.fileName
+        guard Posix.fileExists(metaPath).exists else {
+            throw IndexError(.notAnIndex, path: path, "holds no meta.json: not a Sparrow index (or its build never finished)")
+        }
+        let bytes = try Posix.readFile(metaPath)
+        let meta: IndexMeta
+        do {
+            meta = try JSONDecoder().decode(IndexMeta.self, from: Data(bytes))
+        } catch {
+            throw IndexError(.corrupt, path: metaPath, "cannot be read as Sparrow index metadata (\(describe(error)))")
+        }
+        guard meta.format == IndexMeta.formatName else {
+            throw IndexError(.notAnIndex, path: metaPath, "format is \"\(meta.format)\", not \"\(IndexMeta.formatName)\"")
+        }
+        guard meta.minReaderVersion <= Int(FileFormat.version) else {
+            throw IndexError(.unsupportedVersion, path: metaPath,
+                "index needs a reader of format \(meta.minReaderVersion) or later; this build reads up to \(FileFormat.version)")
+        }
+        guard meta.codec == IndexMeta.currentCodec else {
+            throw IndexError(.unsupportedVersion, path: metaPath, "unknown posting codec \"\(meta.codec)\"")
+        }
+        guard meta.segments.count == 1 else {
+            throw IndexError(.corrupt, path: metaPath, "names \(meta.segments.count) segments; this format has exactly one")
+        }
+        let seg = meta.segments[0]
+        guard seg.name.hasPrefix("seg-"), !seg.name.contains("/"),
+            seg.documents == meta.documents, seg.terms == meta.terms, seg.postings == meta.postings
+        else { throw IndexError(.corrupt, path: metaPath, "segment entry disagrees with the index totals") }
+        return meta
+    }
+
+    /// Opens the index at `path`: maps its files read-only and validates them.
+    ///
+    /// With `verifyChecksums` (the default) every file's CRC-32 is recomputed, which reads each
+    /// byte once; posting lists are not decoded either way.
+    public static func open(_ path: String, verifyChecksums: Bool = true) throws -> Segment {
+        let meta = try readMeta(path)
+        let seg = meta.segments[0]
+        let base = path + "/" + seg.name + "."
+        let files = try SegmentFiles.all.map { (f) throws -> MappedFile in
+            try MappedFile(path: base + f.suffix, expectedKind: f.kind, verifyChecksum: verifyChecksums)
+        }
+        let (post, terms, docs) = (files[0], files[1], files[2])
+        let postings = PostingLists(
+            offsets: try post.section(SegmentFiles.postingOffsets, as: UInt64.self),
+            docs: try post.section(SegmentFiles.postingDocs, as: UInt32.self),
+            weights: try post.section(SegmentFiles.postingWeights, as: Float.self),
+            maxWeights: try post.section(SegmentFiles.maxWeights, as: Float.self))
+        let vocabulary = StringTable(
+            offsets: try terms.section(SegmentFiles.termOffsets, as: UInt64.self),
+            bytes: try terms.section(SegmentFiles.termBytes, as: UInt8.self))
+        let ids = StringTable(
+            offsets: try docs.section(SegmentFiles.idOffsets, as: UInt64.self),
+            bytes: try docs.section(SegmentFiles.idBytes, as: UInt8.self))
+        let texts = StringTable(
+            offsets: try docs.section(SegmentFiles.textOffsets, as: UInt64.self),
+            bytes: try docs.section(SegmentFiles.textBytes, as: UInt8.self))
+
+        // Cheap structure checks (per term and per document, never per posting): after these,
+        // no offset read at query time can leave its buffer.
+        try expect(postings.docs.count == seg.postings && postings.weights.count == seg.postings,
+                   post.path, "holds \(postings.docs.count) postings, meta.json says \(seg.postings)")
+        try expect(postings.maxWeights.count == seg.terms && postings.offsets.count == seg.terms + 1,
+                   post.path, "posting offsets do not cover \(seg.terms) terms")
+        try checkOffsets(postings.offsets, total: seg.postings, path: post.path, what: "posting list")
+        try expect(vocabulary.offsets.count == seg.terms + 1, terms.path, "vocabulary does not hold \(seg.terms) terms")
+        try checkOffsets(vocabulary.offsets, total: vocabulary.bytes.count, path: terms.path, what: "token")
+        try expect(ids.offsets.count == seg.documents + 1 && texts.offsets.count == seg.documents + 1,
+                   docs.path, "document table does not hold \(seg.documents) documents")
+        try checkOffsets(ids.offsets, total: ids.bytes.count, path: docs.path, what: "document id")
+        try checkOffsets(texts.offsets, total: texts.bytes.count, path: docs.path, what: "document text")
+        return Segment(postings: postings, vocabulary: vocabulary, documentIDs: ids, documentTexts: texts,
+                       owner: MappedFileSet(files))
+    }
+
+    static func expect(_ ok: Bool, _ path: String, _ detail: @autoclosure () -> String) throws {
+        if !ok { throw IndexError.corrupt(path: path, detail()) }
+    }
+
+    private static func checkOffsets(_ offsets: UnsafeBufferPointer<UInt64>, total: Int, path: String,
+                                     what: String) throws {
+        guard let first = offsets.first, first == 0 else { throw IndexError.corrupt(path: path, "\(what) offsets do not start at 0") }
+        var previous: UInt64 = 0
+        for (i, o) in offsets.enumerated() {
+            guard o >= previous else { throw IndexError.corrupt(path: path, "\(what) offsets decrease at entry \(i)") }
+            previous = o
+        }
+        guard previous == UInt64(total) else {
+            throw IndexError.corrupt(path: path, "\(what) offsets end at \(previous), the data has \(total) entries")
+        }
+    }
+
+    private static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "missing key \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "wrong type at \"\(c.codingPath.map(\.stringValue).joined(separator: "."))\""
+        case DecodingError.dataCorrupted(let c): return c.debugDescription
+        default: return "\(error)"
+        }
+    }
+}
+
+/// Keeps the mapped files of an opened segment alive.
+final class MappedFileSet {
+    let files: [MappedFile]
+    init(_ files: [MappedFile]) { self.files = files }
+}

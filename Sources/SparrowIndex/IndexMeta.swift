@@ -1,0 +1,54 @@
+import Foundation
+
+/// The contents of an index directory's `meta.json`: what a reader needs before touching a segment.
+///
+/// `meta.json` is the commit point. A build writes new segment files first and then replaces
+/// `meta.json` atomically; files it does not name are garbage from an interrupted build.
+public struct IndexMeta: Codable, Sendable, Equatable {
+    /// Always `"sparrow-index"`; tells a Sparrow index from other JSON.
+    public var format: String
+    /// The format version the index was written in.
+    public var formatVersion: Int
+    /// The oldest reader format version that can read this index.
+    public var minReaderVersion: Int
+    /// How postings are encoded (`raw-f32`: u32 document numbers and f32 weights).
+    public var codec: String
+    public var documents: Int
+    public var terms: Int
+    public var postings: Int
+    public var segments: [SegmentMeta]
+    /// The program that wrote the index.
+    public var createdBy: String
+
+    public struct SegmentMeta: Codable, Sendable, Equatable {
+        /// File name stem: the segment's files are `NAME.postings`, `NAME.terms`, `NAME.docs`.
+        public var name: String
+        public var documents: Int
+        public var terms: Int
+        public var postings: Int
+    }
+
+    public static let formatName = "sparrow-index"
+    public static let fileName = "meta.json"
+    public static let currentCodec = "raw-f32"
+}
+
+/// The files of one segment, by role.
+enum SegmentFiles {
+    static let postings = (suffix: "postings", kind: FourCC("POST"))
+    static let terms = (suffix: "terms", kind: FourCC("TERM"))
+    static let docs = (suffix: "docs", kind: FourCC("DOCS"))
+    static var all: [(suffix: String, kind: FourCC)] { [postings, terms, docs] }
+
+    // Section tags.
+    static let postingOffsets = FourCC("OFFS")
+    static let postingDocs = FourCC("DOCS")
+    static let postingWeights = FourCC("WGHT")
+    static let maxWeights = FourCC("MAXW")
+    static let termOffsets = FourCC("TOFF")
+    static let termBytes = FourCC("TBYT")
+    static let idOffsets = FourCC("IOFF")
+    static let idBytes = FourCC("IBYT")
+    static let textOffsets = FourCC("XOFF")
+    static let textBytes = FourCC("XBYT")
+}

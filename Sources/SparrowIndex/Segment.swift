@@ -1,0 +1,146 @@
+import SparrowCore
+
+/// Read-only views over the arrays of one segment: posting lists, vocabulary and documents.
+///
+/// A segment's bytes live either in memory (a fresh build) or in memory-mapped files (an opened
+/// index); the views are the same plain pointers in both cases, so every algorithm and test runs
+/// unchanged on either. The owning ``Segment`` keeps the storage alive.
+public struct PostingLists: @unchecked Sendable {
+    /// `offsets[t] ..< offsets[t + 1]` are the postings of term `t`; `terms + 1` entries.
+    public let offsets: UnsafeBufferPointer<UInt64>
+    /// Document numbers, increasing within each list.
+    public let docs: UnsafeBufferPointer<UInt32>
+    /// The weight of each posting.
+    public let weights: UnsafeBufferPointer<Float>
+    /// The largest weight in each list (0 for an empty list).
+    public let maxWeights: UnsafeBufferPointer<Float>
+
+    /// The number of terms.
+    @inlinable public var termCount: Int { maxWeights.count }
+
+    /// The postings of `term` as a range into ``docs`` and ``weights``.
+    @inlinable @inline(__always)
+    public func range(of term: TermID) -> Range<Int> {
+        Int(offsets[Int(term)])..<Int(offsets[Int(term) + 1])
+    }
+}
+
+/// A sorted table of byte strings: `bytes[offsets[i] ..< offsets[i + 1]]` is string `i`.
+public struct StringTable: @unchecked Sendable {
+    public let offsets: UnsafeBufferPointer<UInt64>
+    public let bytes: UnsafeBufferPointer<UInt8>
+
+    /// The number of strings.
+    public var count: Int { max(0, offsets.count - 1) }
+
+    /// The bytes of string `i`.
+    @inlinable
+    public func bytes(at i: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[Int(offsets[i])..<Int(offsets[i + 1])])
+    }
+
+    /// String `i` (invalid UTF-8 is replaced; `check` reports it).
+    public func string(at i: Int) -> String {
+        String(decoding: bytes(at: i), as: UTF8.self)
+    }
+
+    /// The position of `key` in a table sorted by bytes, by binary search.
+    public func find(_ key: String) -> Int? {
+        var key = key
+        return key.withUTF8 { k -> Int? in
+            var lo = 0
+            var hi = count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let c = compareBytes(bytes(at: mid), k)
+                if c == 0 { return mid }
+                if c < 0 { lo = mid + 1 } else { hi = mid }
+            }
+            return nil
+        }
+    }
+}
+
+/// Byte-wise three-way comparison.
+@inlinable
+func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    let n = min(a.count, b.count)
+    for i in 0..<n where a[i] != b[i] {
+        return a[i] < b[i] ? -1 : 1
+    }
+    return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+}
+
+/// One immutable segment: postings, vocabulary and document table, with the storage behind them.
+public final class Segment: @unchecked Sendable {
+    public let postings: PostingLists
+    /// Tokens, sorted by bytes; a token's position is its ``TermID``.
+    public let vocabulary: StringTable
+    /// External document ids, by internal document number.
+    public let documentIDs: StringTable
+    /// Stored display text, by internal document number (empty when none was given).
+    public let documentTexts: StringTable
+    private let owner: AnyObject
+
+    init(postings: PostingLists, vocabulary: StringTable, documentIDs: StringTable,
+         documentTexts: StringTable, owner: AnyObject) {
+        self.postings = postings
+        self.vocabulary = vocabulary
+        self.documentIDs = documentIDs
+        self.documentTexts = documentTexts
+        self.owner = owner
+    }
+
+    /// The number of documents.
+    public var documentCount: Int { documentIDs.count }
+    /// The number of distinct terms.
+    public var termCount: Int { postings.termCount }
+    /// The number of postings (non-zero entries over all documents).
+    public var postingCount: Int { postings.docs.count }
+
+    /// The term number of `token`, if the vocabulary has it.
+    public func termID(of token: String) -> TermID? {
+        vocabulary.find(token).map { TermID($0) }
+    }
+
+    /// The external id of an internal document number.
+    public func externalID(of doc: DocID) -> String { documentIDs.string(at: Int(doc.rawValue)) }
+
+    /// The stored text of a document, or nil when none was stored.
+    public func text(of doc: DocID) -> String? {
+        let bytes = documentTexts.bytes(at: Int(doc.rawValue))
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Resolves token strings to a query over this segment; tokens the vocabulary lacks are
+    /// returned separately (they match no document).
+    public func resolve(tokens: [String], weights: [Float]) -> (query: SparseVector, unknown: [String]) {
+        var terms: [TermID] = []
+        var ws: [Float] = []
+        var unknown: [String] = []
+        for (token, w) in zip(tokens, weights) {
+            if let t = termID(of: token) {
+                terms.append(t)
+                ws.append(w)
+            } else {
+                unknown.append(token)
+            }
+        }
+        return (SparseVector(terms: terms, weights: ws), unknown)
+    }
+}
+
+/// Heap storage for a segment built in memory; freed with the segment.
+final class HeapStorage {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
+        let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
+        blocks.append(UnsafeMutableRawPointer(p.baseAddress!))
+        return UnsafeMutableBufferPointer(rebasing: p[0..<count])
+    }
+
+    deinit {
+        for b in blocks { b.deallocate() }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Sparrow
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Sizes of an index's files, read from the directory.
+struct IndexInfo {
+    var meta: IndexMeta
+    var files: [(name: String, bytes: Int)]
+    var totalBytes: Int { files.reduce(0) { $0 + $1.bytes } }
+
+    static func read(_ path: String) throws -> IndexInfo {
+        let meta = try SearchIndex.meta(at: path)
+        var names = ["meta.json"]
+        for s in meta.segments { names += ["postings", "terms", "docs"].map { "\(s.name).\($0)" } }
+        let files = names.map { name -> (String, Int) in
+            var st = stat()
+            return (name, stat(path + "/" + name, &st) == 0 ? Int(st.st_size) : 0)
+        }
+        return IndexInfo(meta: meta, files: files)
+    }
+}
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show an index's counts, sizes and format version.",
+        discussion: """
+            Example:
+              sparrow info /tmp/toy-index
+            """
+    )
+
+    @Argument(help: "The index directory.")
+    var index: String
+
+    func run() throws {
+        let info = try reportingErrors { try IndexInfo.read(index) }
+        let m = info.meta
+        print("index        \(index)")
+        print("format       \(m.format) version \(m.formatVersion) (readable by version \(m.minReaderVersion)+), codec \(m.codec)")
+        print("created by   \(m.createdBy)")
+        print("documents    \(m.documents)")
+        print("terms        \(m.terms)")
+        print("postings     \(m.postings)")
+        let perPosting = m.postings > 0 ? formatted(Double(info.totalBytes) / Double(m.postings), decimals: 2) : "-"
+        print("bytes        \(info.totalBytes) (\(perPosting) per posting)")
+        for f in info.files { print("  \(f.name.padding(30)) \(f.bytes)") }
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify every checksum and structural invariant of an index.",
+        discussion: """
+            Exits 0 when the index is sound, 1 otherwise, listing each problem.
+
+            Example:
+              sparrow check /tmp/toy-index
+            """
+    )
+
+    @Argument(help: "The index directory.")
+    var index: String
+
+    func run() throws {
+        let report = SearchIndex.check(at: index)
+        for f in report.files { print("checked \(f.name) (\(f.bytes) bytes)") }
+        if report.isSound {
+            print("ok: \(index) is sound")
+            return
+        }
+        for p in report.problems { printError("error: \(p)") }
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Sparrow
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Search an index with sparse-vector queries.",
+        discussion: """
+            With --queries, every line of the file is a query ({"id": "q1", "vector": {...}}) and the
+            results are written as a TREC run (qid Q0 docid rank score sparrow) to --output or stdout.
+            With --query, one ad-hoc query given as a {"token": weight} object is answered with a
+            readable table that shows the stored text.
+
+            Examples:
+              sparrow search --index /tmp/toy-index --query '{"brother": 2.4, "son": 1.6}' -k 5
+              sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl --output run.trec
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "The index directory.")
+    var index: String
+
+    @Option(name: .long, help: "A JSONL file of queries; writes a TREC run.")
+    var queries: String?
+
+    @Option(name: .long, help: "One query as a JSON object of token: weight pairs; prints a table.")
+    var query: String?
+
+    @Option(name: .customShort("k"), help: "How many results per query.")
+    var k: Int = 10
+
+    @Option(name: .shortAndLong, help: "Write the TREC run here instead of stdout.")
+    var output: String?
+
+    @Option(name: .long, help: "Query algorithm: \(Algorithm.allValueStrings.joined(separator: ", ")).")
+    var algorithm: Algorithm = .auto
+
+    @Option(name: .long, help: "The run tag written in the last column of the TREC run.")
+    var runTag: String = "sparrow"
+
+    func validate() throws {
+        guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k)).") }
+        guard (queries == nil) != (query == nil) else {
+            throw ValidationError("Give exactly one of --queries FILE or --query '{\"token\": weight}'.")
+        }
+        guard !runTag.isEmpty, !runTag.contains(where: \.isWhitespace) else {
+            throw ValidationError("--run-tag must be one word.")
+        }
+    }
+
+    func run() throws {
+        let searchIndex = try reportingErrors { try SearchIndex.open(at: index) }
+        if let query {
+            let record = try reportingErrors { try parseQueryVector(query) }
+            printTable(searchIndex, record)
+            return
+        }
+        let records = try reportingErrors { try readVectorRecords(fromFile: queries!) }
+        var out = ""
+        var fd: Int32 = 1
+        if let output {
+            fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else {
+                printError("error: cannot write \(output): \(String(cString: strerror(errno)))")
+                throw ExitCode(1)
+            }
+        }
+        defer { if output != nil { close(fd) } }
+        func flush() throws {
+            guard writeAll(fd, out) else {
+                printError("error: cannot write \(output ?? "stdout"): \(String(cString: strerror(errno)))")
+                throw ExitCode(1)
+            }
+            out = ""
+        }
+        var seenQueries = Set<ExactString>()
+        for (record, line) in records {
+            guard seenQueries.insert(ExactString(record.id)).inserted else {
+                printError("error: \(InputError(path: queries!, line: line, field: "id", problem: "duplicate query id \"\(record.id)\""))")
+                throw ExitCode(1)
+            }
+            for hit in searchIndex.search(record, k: k, algorithm: algorithm) {
+                out += trecRunLine(queryID: record.id, documentID: hit.id, rank: hit.rank, score: hit.score, tag: runTag)
+                out += "\n"
+            }
+            if out.utf8.count > 1 << 16 { try flush() }
+        }
+        try flush()
+        if let output {
+            printError("wrote \(records.count) queries x top-\(k) to \(output)")
+        }
+    }
+
+    private func printTable(_ index: SearchIndex, _ record: VectorRecord) {
+        let unknown = index.unknownTokens(of: record)
+        if !unknown.isEmpty {
+            printError("note: \(unknown.count) query token(s) not in the index: \(unknown.prefix(10).joined(separator: " "))")
+        }
+        let hits = index.search(record, k: k, algorithm: algorithm)
+        if hits.isEmpty {
+            print("no document matches the query")
+            return
+        }
+        let idWidth = max(2, hits.map(\.id.count).max() ?? 0)
+        print("rank  score      " + "id".padding(idWidth) + "  text")
+        for hit in hits {
+            var text = (index.text(of: hit.doc) ?? "").replacingNewlines()
+            if text.count > 80 { text = String(text.prefix(77)) + "..." }
+            print(String(hit.rank).padding(4) + "  " + formatted(Double(hit.score), decimals: 4).padding(9)
+                + "  " + hit.id.padding(idWidth) + "  " + text)
+        }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
+    func replacingNewlines() -> String {
+        String(map { $0.isNewline || $0 == "\t" ? " " : $0 })
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Sparrow
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@main
+struct SparrowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sparrow",
+        abstract: "Sparrow: a search engine for sparse retrieval (learned sparse vectors and more).",
+        discussion: """
+            Build an index from sparse vectors, then search it:
+
+              sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
+              sparrow search --index /tmp/toy-index --query '{"brother": 2.4, "son": 1.6}'
+              sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 10
+            """,
+        subcommands: [IndexCommand.self, SearchCommand.self, InfoCommand.self, CheckCommand.self]
+    )
+}
+
+/// Runs `body`, turning Sparrow's errors into a one-line message on stderr and exit status 1.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as InputError {
+        printError("error: \(error)")
+    } catch let error as IndexError {
+        printError("error: \(error)")
+    }
+    throw ExitCode(1)
+}
+
+func printError(_ message: String) {
+    writeAll(2, message + "\n")
+}
+
+/// Writes a string to a file descriptor, retrying short writes; false on failure.
+@discardableResult
+func writeAll(_ fd: Int32, _ text: String) -> Bool {
+    var text = text
+    return text.withUTF8 { bytes in
+        var done = 0
+        while done < bytes.count {
+            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            done += n
+        }
+        return true
+    }
+}
+
+/// Seconds since `start`, for summaries.
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+func formatted(_ value: Double, decimals: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    var s = String(rounded)
+    if let dot = s.firstIndex(of: ".") {
+        let have = s.distance(from: dot, to: s.endIndex) - 1
+        if have < decimals { s += String(repeating: "0", count: decimals - have) }
+    } else if decimals > 0 {
+        s += "." + String(repeating: "0", count: decimals)
+    }
+    return s
+}
+
+extension Algorithm: ExpressibleByArgument {
+    public init?(argument: String) {
+        if argument == "auto" { self = .auto } else { self.init(rawValue: argument) }
+    }
+    public static var allValueStrings: [String] { ["auto"] + allCases.map(\.rawValue) }
+}
