@@ -29,15 +29,11 @@ let package = Package(
             dependencies: ["Sparrow", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Seeded random corpora and a brute-force oracle shared by the test targets.
-        .target(name: "SparrowTestSupport", dependencies: ["Sparrow"]),
+        .target(name: "SparrowTestSupport", dependencies: ["Sparrow", "CZlib"]),
         .testTarget(name: "SparrowFormatsTests", dependencies: ["SparrowFormats", "SparrowTestSupport"]),
         .testTarget(name: "SparrowIndexTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
         .testTarget(name: "SparrowQueryTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
-        .testTarget(
-            name: "SparrowTests",
-            dependencies: ["Sparrow", "SparrowTestSupport"],
-            resources: [.copy("Fixtures")]
-        ),
+        .testTarget(name: "SparrowTests", dependencies: ["Sparrow", "SparrowTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -77,6 +77,7 @@ public struct VectorRecordParser {
                         guard seen.insert(ExactString(token)).inserted else { throw fail("token appears twice in the vector") }
                         tokens.append(token)
                         weights.append(try parseWeight(&s, fail))
+                        field = "vector"
                     }
                     field = nil
                 case "content", "contents", "text":
