@@ -197,6 +197,7 @@ struct JSONScanner {
         if current == UInt8(ascii: "-") { position &+= 1 }
         if current == UInt8(ascii: "0") {
             position &+= 1
+            if isDigit(current) { throw Failure(message: "invalid number: leading zero") }
         } else if isDigit(current) {
             while isDigit(current) { position &+= 1 }
         } else {
