@@ -51,7 +51,7 @@ public enum IndexDirectory {
             throw IndexError(.io, path: path, "cannot encode meta.json: \(error)")
         }
         try Posix.fsyncPath(path, directory: true)
-        try Posix.replaceAtomically(path + "/" + IndexMeta.fileName, with: Array(json) + [10], directory: path)
+        try Posix.replaceAtomically(path + "/" + IndexMeta.fileName, with: MetaEnvelope.wrap(Array(json)), directory: path)
 
         // The commit is done; anything else that looks like ours is an older or abandoned segment.
         let keep = Set(SegmentFiles.all.map { "\(name).\($0.suffix)" })
@@ -90,10 +90,10 @@ public enum IndexDirectory {
         guard Posix.fileExists(metaPath).exists else {
             throw IndexError(.notAnIndex, path: path, "holds no meta.json: not a Sparrow index (or its build never finished)")
         }
-        let bytes = try Posix.readFile(metaPath)
+        let body = try MetaEnvelope.unwrap(try Posix.readFile(metaPath), path: metaPath)
         let meta: IndexMeta
         do {
-            meta = try JSONDecoder().decode(IndexMeta.self, from: Data(bytes))
+            meta = try JSONDecoder().decode(IndexMeta.self, from: Data(body))
         } catch {
             throw IndexError(.corrupt, path: metaPath, "cannot be read as Sparrow index metadata (\(describe(error)))")
         }

@@ -52,3 +52,35 @@ enum SegmentFiles {
     static let textOffsets = FourCC("XOFF")
     static let textBytes = FourCC("XBYT")
 }
+
+/// `meta.json` carries its own checksum, so a damaged byte anywhere in it is detected:
+/// `{"crc32":"XXXXXXXX","meta":BODY}` and a newline, where `BODY` is the encoded ``IndexMeta`` and
+/// the CRC-32 covers exactly its bytes. The file stays plain JSON for people and tools.
+enum MetaEnvelope {
+    static let prefix = Array(#"{"crc32":""#.utf8)
+    static let middle = Array(#"","meta":"#.utf8)
+    static let suffix = Array("}\n".utf8)
+
+    static func wrap(_ body: [UInt8]) -> [UInt8] {
+        let crc = body.withUnsafeBytes { MappedFile.checksum($0, count: $0.count) }
+        return prefix + Array(hex(crc).dropFirst(2).utf8) + middle + body + suffix
+    }
+
+    static func unwrap(_ bytes: [UInt8], path: String) throws -> ArraySlice<UInt8> {
+        let head = prefix.count + 8 + middle.count
+        guard bytes.count >= head + suffix.count,
+            bytes[0..<prefix.count].elementsEqual(prefix),
+            bytes[(prefix.count + 8)..<head].elementsEqual(middle),
+            bytes[(bytes.count - suffix.count)...].elementsEqual(suffix),
+            let stored = UInt32(String(decoding: bytes[prefix.count..<(prefix.count + 8)], as: UTF8.self), radix: 16)
+        else {
+            throw IndexError(.notAnIndex, path: path, "is not Sparrow index metadata (unexpected layout)")
+        }
+        let body = bytes[head..<(bytes.count - suffix.count)]
+        let actual = body.withUnsafeBytes { MappedFile.checksum($0, count: $0.count) }
+        guard actual == stored else {
+            throw IndexError.corrupt(path: path, "checksum mismatch (stored \(hex(stored)), computed \(hex(actual)))")
+        }
+        return body
+    }
+}

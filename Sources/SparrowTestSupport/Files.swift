@@ -42,6 +42,11 @@ public func makeTemporaryDirectory(_ prefix: String = "sparrow-test") -> String 
 
 /// Removes a directory tree (test clean-up).
 public func removeTree(_ path: String) {
+    var top = stat()
+    if lstat(path, &top) == 0 && (top.st_mode & S_IFMT) != S_IFDIR {
+        unlink(path)
+        return
+    }
     for name in listDirectory(path) {
         let child = path + "/" + name
         var st = stat()

@@ -1,0 +1,128 @@
+import Sparrow
+import SparrowTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct PersistenceTests {
+    static func corpus(_ seed: UInt64 = 11) -> RandomCorpus {
+        RandomCorpus(seed: seed, documentCount: 800, vocabularySize: 400, termsPerDocument: 0...40,
+                     queryCount: 40, termsPerQuery: 1...30, weights: .skewed)
+    }
+
+    @Test("build -> write -> open -> search equals the in-memory build", arguments: Algorithm.allCases)
+    func roundTrip(algorithm: Algorithm) throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let c = Self.corpus()
+        let memory = try SearchIndex.build(records: c.documents)
+        try memory.write(to: dir + "/index")
+        let disk = try SearchIndex.open(at: dir + "/index")
+        #expect(disk.documentCount == memory.documentCount)
+        #expect(disk.termCount == memory.termCount)
+        #expect(disk.postingCount == memory.postingCount)
+        for q in c.queries {
+            for k in [1, 10, 1000] {
+                #expect(disk.search(q, k: k, algorithm: algorithm) == memory.search(q, k: k, algorithm: algorithm))
+            }
+        }
+        for d in [0, 3, 799] {
+            #expect(disk.text(of: DocID(UInt32(d))) == c.documents[d].text)
+        }
+        #expect(SearchIndex.check(at: dir + "/index").isSound)
+    }
+
+    @Test("an index built from a file equals one built from the same records")
+    func buildFromFile() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let c = Self.corpus(12)
+        writeGzip(dir + "/docs.jsonl.gz", jsonLines(c.documents))
+        let fromFile = try SearchIndex.build(fromVectorFile: dir + "/docs.jsonl.gz")
+        let fromRecords = try SearchIndex.build(records: c.documents)
+        for q in c.queries { #expect(fromFile.search(q, k: 20) == fromRecords.search(q, k: 20)) }
+    }
+
+    @Test("replacing an index leaves only the new segment's files")
+    func replace() throws {
+        let dir = makeTemporaryDirectory() + "/index"
+        defer { removeTree(dir) }
+        let a = Self.corpus(1), b = Self.corpus(2)
+        try SearchIndex.build(records: a.documents).write(to: dir)
+        try SearchIndex.build(records: b.documents).write(to: dir)
+        let files = listDirectory(dir)
+        #expect(files.count == 4, "\(files)")
+        let opened = try SearchIndex.open(at: dir)
+        let fresh = try SearchIndex.build(records: b.documents)
+        for q in b.queries { #expect(opened.search(q, k: 10) == fresh.search(q, k: 10)) }
+    }
+
+    @Test("a failed build leaves the existing index untouched, whatever the bad input")
+    func failedBuildKeepsIndex() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let c = Self.corpus(3)
+        try SearchIndex.build(records: c.documents).write(to: dir + "/index")
+        let before = listDirectory(dir + "/index").map { readFileBytes(dir + "/index/" + $0) }
+        let good = jsonLines(Array(c.documents.prefix(5)))
+        let bad: [(String, Int, String)] = [
+            (good + #"{"id": "x", "vector": {"a": -1}}"# + "\n", 6, "negative"),
+            (good + #"{"id": "doc2", "vector": {"a": 1}}"# + "\n", 6, "duplicate id \"doc2\" (first used on line 3)"),
+            (good + #"{"id": "x", "vector": {"a": 1}"# + "\n", 6, "malformed JSON"),
+            (good + #"{"id": "x", "vector": {"a": NaN}}"# + "\n", 6, "NaN"),
+            (good + #"{"vector": {"a": 1}}"# + "\n", 6, "missing"),
+        ]
+        for (text, line, fragment) in bad {
+            writeFile(dir + "/bad.jsonl", text)
+            let error = #expect(throws: InputError.self) {
+                try SearchIndex.build(fromVectorFile: dir + "/bad.jsonl").write(to: dir + "/index")
+            }
+            #expect(error?.line == line, "\(error?.description ?? "")")
+            #expect(error?.description.contains(fragment) == true, "\(error?.description ?? "")")
+            #expect(error?.description.hasPrefix(dir + "/bad.jsonl:\(line): ") == true)
+        }
+        let after = listDirectory(dir + "/index").map { readFileBytes(dir + "/index/" + $0) }
+        #expect(before == after)
+        let opened = try SearchIndex.open(at: dir + "/index")
+        #expect(opened.documentCount == c.documents.count)
+    }
+
+    @Test("an interrupted build (segment files written, meta.json not replaced) leaves the old index")
+    func interruptedBuild() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let c = Self.corpus(4)
+        try SearchIndex.build(records: c.documents).write(to: dir + "/index")
+        // Simulate a crash after writing new segment files: copy another build's files in
+        // under a different segment name without touching meta.json.
+        try SearchIndex.build(records: Self.corpus(5).documents).write(to: dir + "/other")
+        for f in listDirectory(dir + "/other") where f.hasPrefix("seg-") {
+            writeFile(dir + "/index/seg-deadbeef." + f.split(separator: ".").last!, readFileBytes(dir + "/other/" + f))
+        }
+        let opened = try SearchIndex.open(at: dir + "/index")
+        let fresh = try SearchIndex.build(records: c.documents)
+        for q in c.queries { #expect(opened.search(q, k: 10) == fresh.search(q, k: 10)) }
+        // The next successful build clears the abandoned files.
+        try fresh.write(to: dir + "/index")
+        #expect(!listDirectory(dir + "/index").contains { $0.hasPrefix("seg-deadbeef") })
+        // A directory whose first build never committed does not open.
+        removeTree(dir + "/other")
+        try SearchIndex.build(records: c.documents).write(to: dir + "/other")
+        unlink(dir + "/other/meta.json")
+        let error = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/other") }
+        #expect(error?.code == .notAnIndex)
+    }
+
+    @Test func refusesToWriteIntoAForeignDirectory() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        writeFile(dir + "/precious.txt", "keep me")
+        let error = #expect(throws: IndexError.self) {
+            try SearchIndex.build(records: Self.corpus().documents).write(to: dir)
+        }
+        #expect(error?.code == .notAnIndex)
+        #expect(listDirectory(dir) == ["precious.txt"])
+    }
+}
