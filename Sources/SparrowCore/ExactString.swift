@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A string compared, hashed and ordered by its UTF-8 bytes.
 ///
 /// Swift's `String` equality follows Unicode canonical equivalence, so `"é"` (one scalar) equals
@@ -12,7 +18,18 @@ public struct ExactString: Hashable, Comparable, Sendable, CustomStringConvertib
 
     @inlinable
     public static func == (lhs: ExactString, rhs: ExactString) -> Bool {
-        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+        let a = lhs.string.utf8
+        let b = rhs.string.utf8
+        guard a.count == b.count else { return false }
+        // Native strings are contiguous: compare the buffers directly.
+        if let equal = a.withContiguousStorageIfAvailable({ pa in
+            b.withContiguousStorageIfAvailable { pb in
+                pa.count == 0 || memcmp(pa.baseAddress!, pb.baseAddress!, pa.count) == 0
+            }
+        }), let equal {
+            return equal
+        }
+        return a.elementsEqual(b)
     }
 
     @inlinable

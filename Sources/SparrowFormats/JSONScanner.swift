@@ -37,9 +37,9 @@ struct JSONScanner {
     }
 
     /// Consumes `byte` (after whitespace) or fails saying what was expected.
-    mutating func expect(_ byte: UInt8, _ what: String) throws(Failure) {
+    mutating func expect(_ byte: UInt8, _ what: @autoclosure () -> String) throws(Failure) {
         skipWhitespace()
-        guard current == byte else { throw Failure(message: "expected \(what) but found \(describeCurrent())") }
+        guard current == byte else { throw Failure(message: "expected \(what()) but found \(describeCurrent())") }
         position &+= 1
     }
 

@@ -50,10 +50,11 @@ public struct VectorRecordParser {
         var text: String?
         var sawVector = false
         var field: String?
+        var token: String?   // the vector entry being read; the field name is built only on error
         seen.removeAll(keepingCapacity: true)
 
         func fail(_ problem: String) -> InputError {
-            InputError(path: path, line: lineNumber, field: field, problem: problem)
+            InputError(path: path, line: lineNumber, field: token.map { "vector.\($0)" } ?? field, problem: problem)
         }
 
         do {
@@ -72,12 +73,12 @@ public struct VectorRecordParser {
                     guard s.peekKind() == .object else {
                         throw fail("must be an object of token: weight pairs")
                     }
-                    try s.forEachMember { s, token in
-                        field = "vector.\(token)"
-                        guard seen.insert(ExactString(token)).inserted else { throw fail("token appears twice in the vector") }
-                        tokens.append(token)
+                    try s.forEachMember { s, key in
+                        token = key
+                        guard seen.insert(ExactString(key)).inserted else { throw fail("token appears twice in the vector") }
+                        tokens.append(key)
                         weights.append(try parseWeight(&s, fail))
-                        field = "vector"
+                        token = nil
                     }
                     field = nil
                 case "content", "contents", "text":

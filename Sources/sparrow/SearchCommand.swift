@@ -18,7 +18,7 @@ struct SearchCommand: ParsableCommand {
             readable table that shows the stored text.
 
             Examples:
-              sparrow search --index /tmp/toy-index --query '{"brother": 2.4, "son": 1.6}' -k 5
+              sparrow search --index /tmp/toy-index --query '{"manhattan": 1.5, "project": 1.0}' -k 5
               sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl --output run.trec
             """
     )

@@ -16,7 +16,7 @@ struct SparrowCommand: ParsableCommand {
             Build an index from sparse vectors, then search it:
 
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
-              sparrow search --index /tmp/toy-index --query '{"brother": 2.4, "son": 1.6}'
+              sparrow search --index /tmp/toy-index --query '{"manhattan": 1.5, "project": 1.0}'
               sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 10
             """,
         subcommands: [IndexCommand.self, SearchCommand.self, InfoCommand.self, CheckCommand.self]
