@@ -80,12 +80,16 @@ struct SearchCommand: ParsableCommand {
             out = ""
         }
         var seenQueries = Set<ExactString>()
+        var searching = Duration.zero
         for (record, line) in records {
             guard seenQueries.insert(ExactString(record.id)).inserted else {
                 printError("error: \(InputError(path: queries!, line: line, field: "id", problem: "duplicate query id \"\(record.id)\""))")
                 throw ExitCode(1)
             }
-            for hit in searchIndex.search(record, k: k, algorithm: algorithm) {
+            let started = ContinuousClock.now
+            let hits = searchIndex.search(record, k: k, algorithm: algorithm)
+            searching += ContinuousClock.now - started
+            for hit in hits {
                 out += trecRunLine(queryID: record.id, documentID: hit.id, rank: hit.rank, score: hit.score, tag: runTag)
                 out += "\n"
             }
@@ -93,7 +97,10 @@ struct SearchCommand: ParsableCommand {
         }
         try flush()
         if let output {
-            printError("wrote \(records.count) queries x top-\(k) to \(output)")
+            let micros = Double(searching.components.seconds) * 1e6 + Double(searching.components.attoseconds) / 1e12
+            let mean = records.isEmpty ? 0 : micros / Double(records.count)
+            printError("wrote \(records.count) queries x top-\(k) to \(output) "
+                + "(\(algorithm.rawValue), mean \(formatted(mean, decimals: 1)) µs per query)")
         }
     }
 
