@@ -98,10 +98,3 @@ public func listDirectory(_ path: String) -> [String] {
     }
     return names.sorted()
 }
-
-/// Serialises records as JSONL lines (for tests that go through files).
-public func jsonLines(_ records: [VectorRecordLike]) -> String {
-    records.map(\.jsonLine).joined(separator: "\n") + "\n"
-}
-
-public protocol VectorRecordLike { var jsonLine: String { get } }

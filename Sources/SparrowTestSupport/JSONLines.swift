@@ -1,6 +1,6 @@
 import Sparrow
 
-extension VectorRecord: VectorRecordLike {
+extension VectorRecord {
     /// The record as one JSONL line (tokens escaped as JSON strings, weights in Swift's shortest
     /// round-trip form, which JSON reads back exactly).
     public var jsonLine: String {
@@ -10,6 +10,11 @@ extension VectorRecord: VectorRecordLike {
         if let text { s += ", \"content\": \(jsonString(text))" }
         return s + "}"
     }
+}
+
+/// Serialises records as JSONL lines (for tests that go through files).
+public func jsonLines(_ records: [VectorRecord]) -> String {
+    records.map(\.jsonLine).joined(separator: "\n") + "\n"
 }
 
 /// A JSON string literal for `s`.

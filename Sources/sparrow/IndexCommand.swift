@@ -48,8 +48,8 @@ struct IndexCommand: ParsableCommand {
         }
         if showProgress { writeAll(2, "\r\u{1B}[K") }
         try reportingErrors { try index.write(to: output) }
-        let meta = try reportingErrors { try SearchIndex.meta(at: output) }
-        let bytes = try reportingErrors { try IndexInfo.read(output).totalBytes }
+        let info = try reportingErrors { try IndexInfo.read(output) }
+        let (meta, bytes) = (info.meta, info.totalBytes)
         let elapsed = seconds(since: start)
         print("indexed \(meta.documents) documents, \(meta.terms) terms, \(meta.postings) postings, "
             + "\(bytes) bytes in \(formatted(elapsed, decimals: 2)) s "

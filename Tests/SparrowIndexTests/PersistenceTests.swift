@@ -12,6 +12,13 @@ struct PersistenceTests {
                      queryCount: 40, termsPerQuery: 1...30, weights: .skewed)
     }
 
+    /// The index at `path` answers every query of `corpus` as a fresh build of its documents does.
+    static func expectOpensAs(_ path: String, _ corpus: RandomCorpus) throws {
+        let opened = try SearchIndex.open(at: path)
+        let fresh = try SearchIndex.build(records: corpus.documents)
+        for q in corpus.queries { #expect(opened.search(q, k: 10) == fresh.search(q, k: 10)) }
+    }
+
     @Test("build -> write -> open -> search equals the in-memory build", arguments: Algorithm.allCases)
     func roundTrip(algorithm: Algorithm) throws {
         let dir = makeTemporaryDirectory()
@@ -54,9 +61,7 @@ struct PersistenceTests {
         try SearchIndex.build(records: b.documents).write(to: dir)
         let files = listDirectory(dir)
         #expect(files.count == 4, "\(files)")
-        let opened = try SearchIndex.open(at: dir)
-        let fresh = try SearchIndex.build(records: b.documents)
-        for q in b.queries { #expect(opened.search(q, k: 10) == fresh.search(q, k: 10)) }
+        try Self.expectOpensAs(dir, b)
     }
 
     @Test("a failed build leaves the existing index untouched, whatever the bad input")
@@ -101,11 +106,9 @@ struct PersistenceTests {
         for f in listDirectory(dir + "/other") where f.hasPrefix("seg-") {
             writeFile(dir + "/index/seg-deadbeef." + f.split(separator: ".").last!, readFileBytes(dir + "/other/" + f))
         }
-        let opened = try SearchIndex.open(at: dir + "/index")
-        let fresh = try SearchIndex.build(records: c.documents)
-        for q in c.queries { #expect(opened.search(q, k: 10) == fresh.search(q, k: 10)) }
+        try Self.expectOpensAs(dir + "/index", c)
         // The next successful build clears the abandoned files.
-        try fresh.write(to: dir + "/index")
+        try SearchIndex.build(records: c.documents).write(to: dir + "/index")
         #expect(!listDirectory(dir + "/index").contains { $0.hasPrefix("seg-deadbeef") })
         // A directory whose first build never committed does not open.
         removeTree(dir + "/other")
