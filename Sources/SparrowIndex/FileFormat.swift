@@ -20,7 +20,7 @@ import Darwin
 /// default) the checksum before handing out a single section.
 public enum FileFormat {
     /// The version written by this build.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     static let magic: [UInt8] = Array("SPARROW\0".utf8)
     static let footerMagic: [UInt8] = Array("SPRWFOOT".utf8)
     static let endMagic: [UInt8] = Array("SPRWEND\0".utf8)
@@ -175,7 +175,7 @@ final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(mapped)
         let raw = UnsafeRawBufferPointer(start: base, count: length)
 
-        // From here on a failure must unmap; collect the first problem and throw after cleanup.
+        // From here on a failure throws; deinit unmaps.
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         kind = FourCC(rawValue: u32(8))
@@ -226,7 +226,9 @@ final class MappedFile: @unchecked Sendable {
                 sections[tag] = (elementSize, UnsafeRawBufferPointer(rebasing: raw[Int(offset)..<Int(offset + size)]))
             }
         } catch {
-            munmap(mapped, length)
+            // Every stored property is set, so Swift runs deinit for this throwing init and that
+            // unmaps the file. Unmapping here as well would unmap twice: by then another thread
+            // may have been given the same addresses, and its mapping would vanish.
             throw error
         }
     }
@@ -265,6 +267,9 @@ final class MappedFile: @unchecked Sendable {
         if s.bytes.isEmpty { return UnsafeBufferPointer(start: nil, count: 0) }
         return s.bytes.bindMemory(to: T.self)
     }
+
+    /// Whether the file has section `tag` (sections added by later format versions may be absent).
+    func hasSection(_ tag: FourCC) -> Bool { sections[tag] != nil }
 
     /// The size of the file in bytes.
     var byteCount: Int { length }
