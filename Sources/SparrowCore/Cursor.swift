@@ -25,3 +25,17 @@ public protocol MaxScoreCursor: ScoredCursor {
     /// No posting of this list scores higher.
     var maxScore: Float { get }
 }
+
+/// A max-score cursor that also knows the maximum score of the block of postings it is in.
+///
+/// Block maxima come from a table kept beside the posting codec, so any codec gets the block-max
+/// algorithms by wrapping its cursor. ``advanceBlock(toAtLeast:)`` moves only the block pointer
+/// ("shallow" advance): reading a block's bound is cheap, decoding its postings is not.
+public protocol BlockMaxCursor: MaxScoreCursor {
+    /// The last document of the current block (``DocID/terminated`` past the last block).
+    var blockLastDoc: DocID { get }
+    /// No posting of the current block scores higher (0 past the last block).
+    var blockMaxScore: Float { get }
+    /// Moves the block pointer to the block that would hold `target`; the posting position stays.
+    mutating func advanceBlock(toAtLeast target: DocID)
+}

@@ -35,6 +35,19 @@ public struct TopK: Sendable {
         heap.count < k || score > heap[0].score
     }
 
+    /// Whether a document scoring at most `bound` could still enter when documents arrive in any
+    /// order: an equal score may displace a held document with a higher number. Algorithms that
+    /// visit documents out of order (BMP's ranges) prune with this instead of ``wouldEnter(_:)``.
+    @inlinable @inline(__always)
+    public func mightEnter(bound: Float) -> Bool {
+        heap.count < k || bound >= heap[0].score
+    }
+
+    /// The score a candidate must exceed to be worth offering in document order: the held minimum
+    /// once full, else 0 (only positive scores are results).
+    @inlinable @inline(__always)
+    public var entryBar: Float { heap.count < k ? 0 : heap[0].score }
+
     /// Offers a candidate; it is kept if it ranks before the worst held document or the heap has room.
     @inlinable
     public mutating func push(_ doc: DocID, _ score: Float) {

@@ -71,16 +71,30 @@ public struct IndexBuilder {
         textOffsets.append(UInt64(texts.count))
     }
 
-    /// Builds the segment. The builder can be discarded afterwards.
-    public func finish() -> Segment {
+    /// Builds the segment, consuming the builder: its forward postings are released as soon as
+    /// they are inverted, before the block and range tables are built, to keep peak memory low.
+    public consuming func finish(_ options: BuildOptions = BuildOptions()) -> Segment {
+        tokenIDs = [:]
+        idIndex = [:]
+        lastSeen = []
         let storage = HeapStorage()
         let termCount = tokens.count
+        let documentCount = ids.count
 
         // Vocabulary in byte order; rank[provisional] = final term number.
         let order = tokens.indices.sorted { ExactString(tokens[$0]) < ExactString(tokens[$1]) }
         var rank = [UInt32](repeating: 0, count: termCount)
         for (r, provisional) in order.enumerated() { rank[provisional] = UInt32(r) }
         let vocabulary = Self.stringTable(order.map { tokens[$0] }, storage)
+
+        // Document order: newDoc -> the document added in that position.
+        let documents: [Int]
+        switch options.reorder {
+        case .none: documents = Array(0..<documentCount)
+        case .cluster:
+            documents = DocumentOrder.cluster(documentCount: documentCount, offsets: forwardOffsets,
+                                              terms: forwardTerms, weights: forwardWeights)
+        }
 
         // Counting sort of forward postings into posting lists.
         let offsets = storage.allocate(UInt64.self, count: termCount + 1)
@@ -93,27 +107,43 @@ public struct IndexBuilder {
         let maxWeights = storage.allocate(Float.self, count: termCount)
         maxWeights.initialize(repeating: 0)
         var cursor = [Int](offsets.dropLast().map { Int($0) })
-        for d in 0..<ids.count {
+        for (newDoc, d) in documents.enumerated() {
             for i in forwardOffsets[d]..<forwardOffsets[d + 1] {
                 let t = Int(rank[Int(forwardTerms[i])])
                 let at = cursor[t]
-                docs[at] = UInt32(d)
+                docs[at] = UInt32(newDoc)
                 weights[at] = forwardWeights[i]
                 if forwardWeights[i] > maxWeights[t] { maxWeights[t] = forwardWeights[i] }
                 cursor[t] = at + 1
             }
         }
+        forwardTerms = []
+        forwardWeights = []
+        forwardOffsets = []
 
+        var textOffsets: [UInt64] = [0]
+        var texts: [UInt8] = []
+        texts.reserveCapacity(self.texts.count)
+        for d in documents {
+            texts.append(contentsOf: self.texts[Int(self.textOffsets[d])..<Int(self.textOffsets[d + 1])])
+            textOffsets.append(UInt64(texts.count))
+        }
         let textTable = StringTable(
             offsets: UnsafeBufferPointer(Self.copy(textOffsets, storage)),
             bytes: UnsafeBufferPointer(Self.copy(texts, storage)))
-        return Segment(
-            postings: PostingLists(offsets: UnsafeBufferPointer(offsets), docs: UnsafeBufferPointer(docs),
-                                   weights: UnsafeBufferPointer(weights), maxWeights: UnsafeBufferPointer(maxWeights)),
+        let postings = PostingLists(offsets: UnsafeBufferPointer(offsets), docs: UnsafeBufferPointer(docs),
+                                    weights: UnsafeBufferPointer(weights), maxWeights: UnsafeBufferPointer(maxWeights))
+        let segment = Segment(
+            postings: postings,
+            blockMax: BlockMaxTable.build(postings, blockSize: options.blockSize, storage: storage),
+            ranges: options.rangeSize == 0 ? nil
+                : RangeIndex.build(postings, documentCount: documentCount, rangeSize: options.rangeSize, storage: storage),
             vocabulary: vocabulary,
-            documentIDs: Self.stringTable(ids, storage),
+            documentIDs: Self.stringTable(documents.map { ids[$0] }, storage),
             documentTexts: textTable,
             owner: storage)
+        segment.ordering = options.reorder
+        return segment
     }
 
     private static func copy<T>(_ array: [T], _ storage: HeapStorage) -> UnsafeMutableBufferPointer<T> {

@@ -1,3 +1,4 @@
+import Foundation
 import SparrowCore
 
 /// A full consistency check of an index, for `sparrow check`.
@@ -19,7 +20,7 @@ extension IndexDirectory {
         let segment: Segment
         do {
             let meta = try readMeta(path)
-            for f in SegmentFiles.all {
+            for f in SegmentFiles.present(ranges: (meta.rangeSize ?? 0) > 0) {
                 let file = path + "/" + meta.segments[0].name + "." + f.suffix
                 report.files.append((file, Posix.fileSize(file)))
             }
@@ -53,6 +54,27 @@ extension IndexDirectory {
             }
             if report.problems.count > 20 { break }
         }
+        // Derived tables must equal what a fresh computation from the postings gives.
+        if report.problems.isEmpty {
+            let scratch = HeapStorage()
+            let b = BlockMaxTable.build(p, blockSize: segment.blockMax.blockSize, storage: scratch)
+            if !same(b.offsets, segment.blockMax.offsets) || !same(b.lastDocs, segment.blockMax.lastDocs)
+                || !same(b.maxWeights, segment.blockMax.maxWeights) {
+                report.problems.append("block-max table differs from the posting lists")
+            }
+            if let stored = segment.ranges {
+                let r = RangeIndex.build(p, documentCount: n, rangeSize: stored.rangeSize, storage: scratch)
+                if !same(r.termOffsets, stored.termOffsets) || !same(r.termRanges, stored.termRanges)
+                    || !same(r.termRangeMax, stored.termRangeMax) || !same(r.termScale, stored.termScale)
+                    || !same(r.termRangeStarts, stored.termRangeStarts)
+                    || !same(r.rangeEntryOffsets, stored.rangeEntryOffsets)
+                    || !same(r.rangePostingOffsets, stored.rangePostingOffsets)
+                    || !same(r.entryTerms, stored.entryTerms) || !same(r.entryStarts, stored.entryStarts)
+                    || !same(r.postingDocs, stored.postingDocs) || !same(r.postingWeights, stored.postingWeights) {
+                    report.problems.append("range index differs from the posting lists")
+                }
+            }
+        }
         checkStrings(segment.vocabulary, what: "token", sortedUnique: true, into: &report)
         checkStrings(segment.documentIDs, what: "document id", sortedUnique: false, into: &report)
         checkStrings(segment.documentTexts, what: "document text", sortedUnique: false, into: &report)
@@ -62,6 +84,11 @@ extension IndexDirectory {
             break
         }
         return report
+    }
+
+    /// Bytewise equality of two tables.
+    private static func same<T>(_ a: UnsafeBufferPointer<T>, _ b: UnsafeBufferPointer<T>) -> Bool {
+        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count * MemoryLayout<T>.stride) == 0)
     }
 
     private static func checkStrings(_ table: StringTable, what: String, sortedUnique: Bool,

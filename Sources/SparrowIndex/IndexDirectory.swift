@@ -43,7 +43,8 @@ public enum IndexDirectory {
             postings: segment.postingCount,
             segments: [.init(name: name, documents: segment.documentCount, terms: segment.termCount,
                              postings: segment.postingCount)],
-            createdBy: writerName)
+            createdBy: writerName, blockSize: segment.blockMax.blockSize, rangeSize: segment.ranges?.rangeSize ?? 0,
+            reorder: segment.ordering.rawValue)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json: Data
@@ -54,7 +55,7 @@ public enum IndexDirectory {
         try Posix.replaceAtomically(path + "/" + IndexMeta.fileName, with: MetaEnvelope.wrap(Array(json)), directory: path)
 
         // The commit is done; anything else that looks like ours is an older or abandoned segment.
-        let keep = Set(SegmentFiles.all.map { "\(name).\($0.suffix)" })
+        let keep = Set(SegmentFiles.present(ranges: segment.ranges != nil).map { "\(name).\($0.suffix)" })
         for file in try Posix.listDirectory(path) where file.hasPrefix("seg-") && !keep.contains(file) {
             unlink(path + "/" + file)
         }
@@ -68,7 +69,25 @@ public enum IndexDirectory {
             SectionSource(SegmentFiles.postingDocs, p.docs),
             SectionSource(SegmentFiles.postingWeights, p.weights),
             SectionSource(SegmentFiles.maxWeights, p.maxWeights),
+            SectionSource(SegmentFiles.blockOffsets, s.blockMax.offsets),
+            SectionSource(SegmentFiles.blockLastDocs, s.blockMax.lastDocs),
+            SectionSource(SegmentFiles.blockMaxWeights, s.blockMax.maxWeights),
         ])
+        if let r = s.ranges {
+            try SegmentFileWriter.write(path: base + SegmentFiles.ranges.suffix, kind: SegmentFiles.ranges.kind, sections: [
+                SectionSource(SegmentFiles.rangeTermOffsets, r.termOffsets),
+                SectionSource(SegmentFiles.rangeTermRanges, r.termRanges),
+                SectionSource(SegmentFiles.rangeTermMax, r.termRangeMax),
+                SectionSource(SegmentFiles.rangeTermScale, r.termScale),
+                SectionSource(SegmentFiles.rangeTermStarts, r.termRangeStarts),
+                SectionSource(SegmentFiles.rangeEntryOffsets, r.rangeEntryOffsets),
+                SectionSource(SegmentFiles.rangePostingOffsets, r.rangePostingOffsets),
+                SectionSource(SegmentFiles.rangeEntryTerms, r.entryTerms),
+                SectionSource(SegmentFiles.rangeEntryStarts, r.entryStarts),
+                SectionSource(SegmentFiles.rangePostingDocs, r.postingDocs),
+                SectionSource(SegmentFiles.rangePostingWeights, r.postingWeights),
+            ])
+        }
         try SegmentFileWriter.write(path: base + SegmentFiles.terms.suffix, kind: SegmentFiles.terms.kind, sections: [
             SectionSource(SegmentFiles.termOffsets, s.vocabulary.offsets),
             SectionSource(SegmentFiles.termBytes, s.vocabulary.bytes),
@@ -125,7 +144,8 @@ public enum IndexDirectory {
         let meta = try readMeta(path)
         let seg = meta.segments[0]
         let base = path + "/" + seg.name + "."
-        let files = try SegmentFiles.all.map { (f) throws -> MappedFile in
+        let rangeSize = meta.rangeSize ?? 0
+        let files = try SegmentFiles.present(ranges: rangeSize > 0).map { (f) throws -> MappedFile in
             try MappedFile(path: base + f.suffix, expectedKind: f.kind, verifyChecksum: verifyChecksums)
         }
         let (post, terms, docs) = (files[0], files[1], files[2])
@@ -157,15 +177,79 @@ public enum IndexDirectory {
                    docs.path, "document table does not hold \(seg.documents) documents")
         try checkOffsets(ids.offsets, total: ids.bytes.count, path: docs.path, what: "document id")
         try checkOffsets(texts.offsets, total: texts.bytes.count, path: docs.path, what: "document text")
-        return Segment(postings: postings, vocabulary: vocabulary, documentIDs: ids, documentTexts: texts,
-                       owner: MappedFileSet(files))
+        let storage = HeapStorage()
+        let blockMax = try openBlockMax(post, postings: postings, meta: meta, storage: storage)
+        let ranges = rangeSize > 0
+            ? try openRanges(files[3], postings: postings, documents: seg.documents, rangeSize: rangeSize) : nil
+        let segment = Segment(postings: postings, blockMax: blockMax, ranges: ranges, vocabulary: vocabulary,
+                              documentIDs: ids, documentTexts: texts, owner: MappedFileSet(files, storage))
+        segment.ordering = meta.reorder.flatMap(BuildOptions.Reorder.init(rawValue:)) ?? .none
+        return segment
+    }
+
+    /// The block-max table of a postings file; format 1 files have none, so it is computed.
+    private static func openBlockMax(_ file: MappedFile, postings: PostingLists, meta: IndexMeta,
+                                     storage: HeapStorage) throws -> BlockMaxTable {
+        guard file.hasSection(SegmentFiles.blockOffsets) else {
+            try expect(file.version == 1, file.path, "block-max table is missing")
+            return BlockMaxTable.build(postings, blockSize: BlockMaxTable.defaultBlockSize, storage: storage)
+        }
+        guard let blockSize = meta.blockSize, blockSize >= 1 else {
+            throw IndexError.corrupt(path: file.path, "meta.json gives no block size for the block-max table")
+        }
+        let table = BlockMaxTable(
+            blockSize: blockSize,
+            offsets: try file.section(SegmentFiles.blockOffsets, as: UInt64.self),
+            lastDocs: try file.section(SegmentFiles.blockLastDocs, as: UInt32.self),
+            maxWeights: try file.section(SegmentFiles.blockMaxWeights, as: Float.self))
+        try expect(table.offsets.count == postings.termCount + 1, file.path, "block table does not cover every term")
+        try checkOffsets(table.offsets, total: table.lastDocs.count, path: file.path, what: "block")
+        try expect(table.maxWeights.count == table.lastDocs.count, file.path, "block tables differ in length")
+        for t in 0..<postings.termCount {
+            let blocks = BlockMaxTable.blockCount(postings: postings.range(of: TermID(t)).count, blockSize: blockSize)
+            try expect(table.range(of: TermID(t)).count == blocks, file.path, "term \(t) has the wrong number of blocks")
+        }
+        return table
+    }
+
+    /// The BMP range index; checks run per term and per range, never per posting.
+    private static func openRanges(_ file: MappedFile, postings: PostingLists, documents: Int,
+                                   rangeSize: Int) throws -> RangeIndex {
+        try expect(RangeIndex.allowedRangeSizes.contains(rangeSize), file.path, "range size \(rangeSize) is out of bounds")
+        let r = RangeIndex(
+            rangeSize: rangeSize,
+            termOffsets: try file.section(SegmentFiles.rangeTermOffsets, as: UInt64.self),
+            termRanges: try file.section(SegmentFiles.rangeTermRanges, as: UInt32.self),
+            termRangeMax: try file.section(SegmentFiles.rangeTermMax, as: UInt8.self),
+            termRangeStarts: try file.section(SegmentFiles.rangeTermStarts, as: UInt32.self),
+            termScale: try file.section(SegmentFiles.rangeTermScale, as: Float.self),
+            rangeEntryOffsets: try file.section(SegmentFiles.rangeEntryOffsets, as: UInt64.self),
+            rangePostingOffsets: try file.section(SegmentFiles.rangePostingOffsets, as: UInt64.self),
+            entryTerms: try file.section(SegmentFiles.rangeEntryTerms, as: UInt32.self),
+            entryStarts: try file.section(SegmentFiles.rangeEntryStarts, as: UInt32.self),
+            postingDocs: try file.section(SegmentFiles.rangePostingDocs, as: UInt8.self),
+            postingWeights: try file.section(SegmentFiles.rangePostingWeights, as: Float.self))
+        let ranges = (documents + rangeSize - 1) / rangeSize
+        let entries = r.termRanges.count
+        try expect(r.termOffsets.count == postings.termCount + 1 && r.termScale.count == postings.termCount,
+                   file.path, "range maxima do not cover every term")
+        try checkOffsets(r.termOffsets, total: entries, path: file.path, what: "term range")
+        try expect(r.termRangeMax.count == entries && r.termRangeStarts.count == entries && r.entryTerms.count == entries && r.entryStarts.count == entries,
+                   file.path, "range index tables differ in length")
+        try expect(r.rangeEntryOffsets.count == ranges + 1 && r.rangePostingOffsets.count == ranges + 1,
+                   file.path, "range index does not hold \(ranges) ranges")
+        try checkOffsets(r.rangeEntryOffsets, total: entries, path: file.path, what: "range entry")
+        try checkOffsets(r.rangePostingOffsets, total: postings.docs.count, path: file.path, what: "range posting")
+        try expect(r.postingDocs.count == postings.docs.count && r.postingWeights.count == postings.docs.count,
+                   file.path, "range index holds the wrong number of postings")
+        return r
     }
 
     static func expect(_ ok: Bool, _ path: String, _ detail: @autoclosure () -> String) throws {
         if !ok { throw IndexError.corrupt(path: path, detail()) }
     }
 
-    private static func checkOffsets(_ offsets: UnsafeBufferPointer<UInt64>, total: Int, path: String,
+    static func checkOffsets(_ offsets: UnsafeBufferPointer<UInt64>, total: Int, path: String,
                                      what: String) throws {
         guard let first = offsets.first, first == 0 else { throw IndexError.corrupt(path: path, "\(what) offsets do not start at 0") }
         var previous: UInt64 = 0
@@ -192,5 +276,9 @@ public enum IndexDirectory {
 /// Keeps the mapped files of an opened segment alive.
 final class MappedFileSet {
     let files: [MappedFile]
-    init(_ files: [MappedFile]) { self.files = files }
+    let computed: HeapStorage
+    init(_ files: [MappedFile], _ computed: HeapStorage) {
+        self.files = files
+        self.computed = computed
+    }
 }

@@ -19,6 +19,12 @@ public struct IndexMeta: Codable, Sendable, Equatable {
     public var segments: [SegmentMeta]
     /// The program that wrote the index.
     public var createdBy: String
+    /// Postings per block of the block-max table (absent in format 1, whose table is computed on open).
+    public var blockSize: Int?
+    /// Documents per BMP range; absent or 0 when the index has no range index.
+    public var rangeSize: Int?
+    /// How documents were numbered (``BuildOptions/Reorder``); absent means input order.
+    public var reorder: String?
 
     public struct SegmentMeta: Codable, Sendable, Equatable {
         /// File name stem: the segment's files are `NAME.postings`, `NAME.terms`, `NAME.docs`.
@@ -38,7 +44,13 @@ enum SegmentFiles {
     static let postings = (suffix: "postings", kind: FourCC("POST"))
     static let terms = (suffix: "terms", kind: FourCC("TERM"))
     static let docs = (suffix: "docs", kind: FourCC("DOCS"))
-    static var all: [(suffix: String, kind: FourCC)] { [postings, terms, docs] }
+    /// Present only when the index has a BMP range index.
+    static let ranges = (suffix: "ranges", kind: FourCC("RNGS"))
+    static var all: [(suffix: String, kind: FourCC)] { [postings, terms, docs, ranges] }
+    /// The files an index with (or without) a range index consists of.
+    static func present(ranges hasRanges: Bool) -> [(suffix: String, kind: FourCC)] {
+        hasRanges ? all : [postings, terms, docs]
+    }
 
     // Section tags.
     static let postingOffsets = FourCC("OFFS")
@@ -51,6 +63,20 @@ enum SegmentFiles {
     static let idBytes = FourCC("IBYT")
     static let textOffsets = FourCC("XOFF")
     static let textBytes = FourCC("XBYT")
+    static let blockOffsets = FourCC("BOFF")
+    static let blockLastDocs = FourCC("BLST")
+    static let blockMaxWeights = FourCC("BMAX")
+    static let rangeTermOffsets = FourCC("RTOF")
+    static let rangeTermRanges = FourCC("RTRG")
+    static let rangeTermMax = FourCC("RTMX")
+    static let rangeTermScale = FourCC("RTSC")
+    static let rangeTermStarts = FourCC("RTST")
+    static let rangeEntryOffsets = FourCC("REOF")
+    static let rangePostingOffsets = FourCC("RPOF")
+    static let rangeEntryTerms = FourCC("RETM")
+    static let rangeEntryStarts = FourCC("REST")
+    static let rangePostingDocs = FourCC("RPDC")
+    static let rangePostingWeights = FourCC("RPWT")
 }
 
 /// `meta.json` carries its own checksum, so a damaged byte anywhere in it is detected:

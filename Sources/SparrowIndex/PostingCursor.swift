@@ -39,20 +39,7 @@ public struct RawPostingCursor: MaxScoreCursor {
     @inlinable
     public mutating func advance(toAtLeast target: DocID) {
         guard doc < target else { return }
-        // Gallop then binary search.
-        var step = 1
-        var lo = position
-        var hi = position &+ 1
-        while hi < end && docs[hi] < target.rawValue {
-            lo = hi
-            hi = hi &+ step
-            step &<<= 1
-        }
-        if hi > end { hi = end }
-        while lo < hi {
-            let mid = (lo &+ hi) >> 1
-            if docs[mid] < target.rawValue { lo = mid &+ 1 } else { hi = mid }
-        }
+        let lo = gallop(toFirstAtLeast: target.rawValue, in: docs, from: position, to: end)
         position = lo
         _doc = position < end ? DocID(docs[position]) : .terminated
     }
@@ -62,4 +49,50 @@ public struct RawPostingCursor: MaxScoreCursor {
 
     /// The number of postings in the list.
     @inlinable public var count: Int { end }
+}
+
+/// Adds block maxima from a ``BlockMaxTable`` to any max-score cursor, so every posting codec gets
+/// the block-max algorithms.
+///
+/// The block pointer moves independently of the postings: ``advanceBlock(toAtLeast:)`` reads only
+/// the table's last-document column.
+@frozen
+public struct BlockMaxPostingCursor<Base: MaxScoreCursor>: BlockMaxCursor {
+    @usableFromInline var base: Base
+    @usableFromInline let lastDocs: UnsafePointer<UInt32>
+    @usableFromInline let blockMaxima: UnsafePointer<Float>
+    @usableFromInline let blockCount: Int
+    @usableFromInline var block: Int
+    @usableFromInline let queryWeight: Float
+
+    /// Wraps `base`, the cursor of `term`, whose scores are `queryWeight × weight`.
+    @inlinable
+    public init(_ base: Base, table: BlockMaxTable, term: TermID, queryWeight: Float) {
+        self.base = base
+        let r = table.range(of: term)
+        lastDocs = (table.lastDocs.baseAddress ?? UnsafePointer(bitPattern: 8)!) + r.lowerBound
+        blockMaxima = (table.maxWeights.baseAddress ?? UnsafePointer(bitPattern: 8)!) + r.lowerBound
+        blockCount = r.count
+        block = 0
+        self.queryWeight = queryWeight
+    }
+
+    @inlinable public var doc: DocID { base.doc }
+    @inlinable public var maxScore: Float { base.maxScore }
+    @inlinable @inline(__always) public mutating func next() { base.next() }
+    @inlinable @inline(__always) public mutating func advance(toAtLeast target: DocID) { base.advance(toAtLeast: target) }
+    @inlinable @inline(__always) public func score() -> Float { base.score() }
+
+    @inlinable public var blockLastDoc: DocID {
+        block < blockCount ? DocID(lastDocs[block]) : .terminated
+    }
+
+    @inlinable public var blockMaxScore: Float {
+        block < blockCount ? queryWeight * blockMaxima[block] : 0
+    }
+
+    @inlinable
+    public mutating func advanceBlock(toAtLeast target: DocID) {
+        while block < blockCount && lastDocs[block] < target.rawValue { block &+= 1 }
+    }
 }

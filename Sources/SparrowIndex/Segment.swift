@@ -74,6 +74,12 @@ func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt
 /// One immutable segment: postings, vocabulary and document table, with the storage behind them.
 public final class Segment: @unchecked Sendable {
     public let postings: PostingLists
+    /// Block maxima of every posting list.
+    public let blockMax: BlockMaxTable
+    /// The BMP range index, when the index was built with one.
+    public let ranges: RangeIndex?
+    /// How the documents were numbered when the index was built.
+    public internal(set) var ordering: BuildOptions.Reorder = .none
     /// Tokens, sorted by bytes; a token's position is its ``TermID``.
     public let vocabulary: StringTable
     /// External document ids, by internal document number.
@@ -82,9 +88,11 @@ public final class Segment: @unchecked Sendable {
     public let documentTexts: StringTable
     private let owner: AnyObject
 
-    init(postings: PostingLists, vocabulary: StringTable, documentIDs: StringTable,
-         documentTexts: StringTable, owner: AnyObject) {
+    init(postings: PostingLists, blockMax: BlockMaxTable, ranges: RangeIndex?, vocabulary: StringTable,
+         documentIDs: StringTable, documentTexts: StringTable, owner: AnyObject) {
         self.postings = postings
+        self.blockMax = blockMax
+        self.ranges = ranges
         self.vocabulary = vocabulary
         self.documentIDs = documentIDs
         self.documentTexts = documentTexts

@@ -8,7 +8,7 @@ struct CorruptionTests {
         let dir = makeTemporaryDirectory()
         let c = RandomCorpus(seed: 9, documentCount: 200, vocabularySize: 100, termsPerDocument: 1...20,
                              queryCount: 1, termsPerQuery: 1...3, weights: .flat)
-        try SearchIndex.build(records: c.documents).write(to: dir + "/index")
+        try SearchIndex.build(records: c.documents, options: BuildOptions(rangeSize: 8)).write(to: dir + "/index")
         return (dir, listDirectory(dir + "/index"))
     }
 
@@ -16,7 +16,7 @@ struct CorruptionTests {
     func flipEveryFile() throws {
         let (dir, files) = try Self.makeIndex()
         defer { removeTree(dir) }
-        #expect(files.count == 4)
+        #expect(files.count == 5)   // meta.json, postings, terms, docs, ranges
         let index = dir + "/index"
         for file in files {
             let original = readFileBytes(index + "/" + file)

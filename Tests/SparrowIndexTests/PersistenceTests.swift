@@ -16,15 +16,21 @@ struct PersistenceTests {
     static func expectOpensAs(_ path: String, _ corpus: RandomCorpus) throws {
         let opened = try SearchIndex.open(at: path)
         let fresh = try SearchIndex.build(records: corpus.documents)
-        for q in corpus.queries { #expect(opened.search(q, k: 10) == fresh.search(q, k: 10)) }
+        for q in corpus.queries { #expect(try opened.search(q, k: 10) == fresh.search(q, k: 10)) }
     }
 
-    @Test("build -> write -> open -> search equals the in-memory build", arguments: Algorithm.allCases)
-    func roundTrip(algorithm: Algorithm) throws {
+    static let layouts = [
+        BuildOptions(),
+        BuildOptions(blockSize: 128, rangeSize: 16),
+        BuildOptions(blockSize: 3, rangeSize: 5, reorder: .cluster),
+    ]
+
+    @Test("build -> write -> open -> search equals the in-memory build", arguments: Algorithm.allCases, layouts)
+    func roundTrip(algorithm: Algorithm, layout: BuildOptions) throws {
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
         let c = Self.corpus()
-        let memory = try SearchIndex.build(records: c.documents)
+        let memory = try SearchIndex.build(records: c.documents, options: layout)
         try memory.write(to: dir + "/index")
         let disk = try SearchIndex.open(at: dir + "/index")
         #expect(disk.documentCount == memory.documentCount)
@@ -32,13 +38,40 @@ struct PersistenceTests {
         #expect(disk.postingCount == memory.postingCount)
         for q in c.queries {
             for k in [1, 10, 1000] {
-                #expect(disk.search(q, k: k, algorithm: algorithm) == memory.search(q, k: k, algorithm: algorithm))
+                if memory.supports(algorithm) {
+                    #expect(try disk.search(q, k: k, algorithm: algorithm) == memory.search(q, k: k, algorithm: algorithm))
+                } else {
+                    #expect(throws: IndexError.self) { try disk.search(q, k: k, algorithm: algorithm) }
+                }
             }
         }
         for d in [0, 3, 799] {
-            #expect(disk.text(of: DocID(UInt32(d))) == c.documents[d].text)
+            let hits = try disk.search(c.documents[d], k: 1000, algorithm: .exhaustiveTAAT)
+            if let hit = hits.first(where: { $0.id == c.documents[d].id }) {
+                #expect(disk.text(of: hit.doc) == c.documents[d].text)
+            }
         }
+        let meta = try SearchIndex.meta(at: dir + "/index")
+        #expect(meta.blockSize == layout.blockSize && meta.rangeSize == layout.rangeSize)
+        #expect(meta.reorder == layout.reorder.rawValue)
         #expect(SearchIndex.check(at: dir + "/index").isSound)
+    }
+
+    @Test("an index of format version 1 (no block-max table, no range index) still opens and answers")
+    func formatVersion1() throws {
+        let v1 = repositoryRoot + "/Tests/Fixtures/format-v1"
+        let old = try SearchIndex.open(at: v1)
+        let meta = try SearchIndex.meta(at: v1)
+        #expect(meta.formatVersion == 1 && meta.blockSize == nil && meta.rangeSize == nil)
+        #expect(!old.supports(.bmp) && old.defaultAlgorithm == .exhaustiveTAAT)
+        let fresh = try SearchIndex.build(fromVectorFile: repositoryRoot + "/Examples/toy/documents.jsonl")
+        #expect(old.documentCount == fresh.documentCount && old.postingCount == fresh.postingCount)
+        for (query, _) in try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl") {
+            for algorithm in Algorithm.allCases where old.supports(algorithm) {
+                #expect(try old.search(query, k: 5, algorithm: algorithm) == fresh.search(query, k: 5, algorithm: algorithm))
+            }
+        }
+        #expect(SearchIndex.check(at: v1).isSound)
     }
 
     @Test("an index built from a file equals one built from the same records")
@@ -49,7 +82,7 @@ struct PersistenceTests {
         writeGzip(dir + "/docs.jsonl.gz", jsonLines(c.documents))
         let fromFile = try SearchIndex.build(fromVectorFile: dir + "/docs.jsonl.gz")
         let fromRecords = try SearchIndex.build(records: c.documents)
-        for q in c.queries { #expect(fromFile.search(q, k: 20) == fromRecords.search(q, k: 20)) }
+        for q in c.queries { #expect(try fromFile.search(q, k: 20) == fromRecords.search(q, k: 20)) }
     }
 
     @Test("replacing an index leaves only the new segment's files")
@@ -60,7 +93,7 @@ struct PersistenceTests {
         try SearchIndex.build(records: a.documents).write(to: dir)
         try SearchIndex.build(records: b.documents).write(to: dir)
         let files = listDirectory(dir)
-        #expect(files.count == 4, "\(files)")
+        #expect(files.count == 4, "\(files)")   // meta.json and the three files of one segment
         try Self.expectOpensAs(dir, b)
     }
 
