@@ -12,3 +12,7 @@ public typealias Algorithm = SparrowQuery.Algorithm
 public typealias IndexCheckReport = SparrowIndex.IndexCheckReport
 /// The contents of an index's `meta.json`.
 public typealias IndexMeta = SparrowIndex.IndexMeta
+/// Build-time choices: block size, BMP range size, document reordering.
+public typealias BuildOptions = SparrowIndex.BuildOptions
+/// Work counters of one query.
+public typealias QueryStats = SparrowQuery.QueryStats

@@ -1,4 +1,5 @@
 import SparrowIndex
+import Synchronization
 import SparrowQuery
 
 /// A searchable sparse-vector index, built in memory or opened from disk.
@@ -16,6 +17,8 @@ import SparrowQuery
 /// ```
 public final class SearchIndex: @unchecked Sendable {
     let segment: Segment
+    /// Query working memory, reused across searches (one per concurrent search).
+    private let scratchPool = Mutex<[QueryScratch]>([])
 
     init(segment: Segment) {
         self.segment = segment
@@ -34,10 +37,14 @@ public final class SearchIndex: @unchecked Sendable {
     ///
     /// The first bad line stops the build with an ``InputError`` naming the file, the line and the
     /// field; nothing is written anywhere.
+    /// `options` sets the block size, the BMP range size and document reordering; an invalid
+    /// option throws ``IndexError`` (`invalidArgument`) before any input is read.
     public static func build(
         fromVectorFile path: String,
+        options: BuildOptions = BuildOptions(),
         progress: ((BuildProgress) -> Void)? = nil
     ) throws -> SearchIndex {
+        try validate(options)
         var builder = IndexBuilder()
         var lines: [Int32] = []   // line of each document, for duplicate-id messages
         var fraction = 0.0
@@ -48,17 +55,31 @@ public final class SearchIndex: @unchecked Sendable {
             try add(record, line: line, path: path, to: &builder, lines: &lines)
         }
         progress?(BuildProgress(documents: builder.documentCount, postings: builder.postingCount, fraction: max(fraction, 1)))
-        return SearchIndex(segment: builder.finish())
+        return SearchIndex(segment: finish(&builder, options))
     }
 
     /// Builds an index in memory from records (document order = sequence order).
-    public static func build(records: some Sequence<VectorRecord>, source: String = "<records>") throws -> SearchIndex {
+    public static func build(records: some Sequence<VectorRecord>, source: String = "<records>",
+                             options: BuildOptions = BuildOptions()) throws -> SearchIndex {
+        try validate(options)
         var builder = IndexBuilder()
         var lines: [Int32] = []
         for (i, record) in records.enumerated() {
             try add(record, line: i + 1, path: source, to: &builder, lines: &lines)
         }
-        return SearchIndex(segment: builder.finish())
+        return SearchIndex(segment: finish(&builder, options))
+    }
+
+    /// Finishes `builder`, leaving an empty one behind, so the finished builder's buffers are
+    /// uniquely owned and ``IndexBuilder/finish(_:)`` can release them as it goes.
+    private static func finish(_ builder: inout IndexBuilder, _ options: BuildOptions) -> Segment {
+        var taken = IndexBuilder()
+        swap(&taken, &builder)
+        return taken.finish(options)
+    }
+
+    private static func validate(_ options: BuildOptions) throws {
+        if let problem = options.problem { throw IndexError(.invalidArgument, path: "", problem) }
     }
 
     private static func add(_ record: VectorRecord, line: Int, path: String, to builder: inout IndexBuilder,
@@ -110,12 +131,47 @@ public final class SearchIndex: @unchecked Sendable {
     // MARK: Searching
 
     /// The top `k` documents for a query by dot product: exact, highest score first, ties to the
-    /// document indexed first. Tokens the index does not know match nothing.
-    public func search(_ query: VectorRecord, k: Int = 10, algorithm: Algorithm = .auto) -> [SearchHit] {
-        precondition(k >= 1, "k must be at least 1")
+    /// lower internal document number (input order, unless the index was built with `--reorder`).
+    /// Tokens the index does not know match nothing.
+    ///
+    /// `algorithm` picks the query algorithm (all return the same documents); nil lets the index
+    /// choose (``Algorithm/auto(for:)``). Throws ``IndexError`` with code `invalidArgument` when
+    /// `k < 1` or the algorithm needs a structure this index was built without.
+    public func search(_ query: VectorRecord, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
+        var stats = QueryStats()
+        return try search(query, k: k, algorithm: algorithm, stats: &stats)
+    }
+
+    /// ``search(_:k:algorithm:)`` that also reports the work done (postings and ranges scored).
+    public func search(_ query: VectorRecord, k: Int, algorithm: Algorithm?, stats: inout QueryStats) throws -> [SearchHit] {
+        guard k >= 1 else { throw IndexError(.invalidArgument, path: "", "k must be at least 1, not \(k)") }
+        if let algorithm, !algorithm.isAvailable(on: segment) {
+            throw IndexError(.invalidArgument, path: "",
+                "algorithm \(algorithm.rawValue) needs a range index; rebuild the index with a range size above 0")
+        }
         let resolved = segment.resolve(tokens: query.tokens, weights: query.weights).query
-        return segment.search(resolved, k: k, algorithm: algorithm).enumerated().map { i, hit in
+        let scratch = takeScratch()
+        defer { returnScratch(scratch) }
+        let hits = segment.search(resolved, k: k, algorithm: algorithm, scratch: scratch)
+        stats = scratch.stats
+        return hits.enumerated().map { i, hit in
             SearchHit(rank: i + 1, doc: hit.doc, id: segment.externalID(of: hit.doc), score: hit.score)
+        }
+    }
+
+    /// The algorithm a search without one runs on this index.
+    public var defaultAlgorithm: Algorithm { .auto(for: segment) }
+
+    /// Whether this index has what `algorithm` needs.
+    public func supports(_ algorithm: Algorithm) -> Bool { algorithm.isAvailable(on: segment) }
+
+    private func takeScratch() -> QueryScratch {
+        scratchPool.withLock { $0.popLast() } ?? QueryScratch()
+    }
+
+    private func returnScratch(_ scratch: QueryScratch) {
+        scratchPool.withLock { pool in
+            if pool.count < 8 { pool.append(scratch) }
         }
     }
 

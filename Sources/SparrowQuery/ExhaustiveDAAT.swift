@@ -4,8 +4,9 @@ import SparrowCore
 /// order, summing the cursors' scores in cursor (query) order.
 ///
 /// Generic over the cursor so each storage format gets a specialised copy.
-public func exhaustiveDAAT<C: ScoredCursor>(_ cursors: inout [C], k: Int) -> [ScoredDoc] {
+public func exhaustiveDAAT<C: ScoredCursor>(_ cursors: inout [C], k: Int, stats: inout QueryStats) -> [ScoredDoc] {
     var top = TopK(k: k)
+    var scored = 0
     cursors.withUnsafeMutableBufferPointer { cs in
         while true {
             var current = DocID.terminated
@@ -14,10 +15,12 @@ public func exhaustiveDAAT<C: ScoredCursor>(_ cursors: inout [C], k: Int) -> [Sc
             var score: Float = 0
             for i in cs.indices where cs[i].doc == current {
                 score += cs[i].score()
+                scored &+= 1
                 cs[i].next()
             }
             if score > 0 && top.wouldEnter(score) { top.push(current, score) }
         }
     }
+    stats.postingsScored = scored
     return top.sorted()
 }

@@ -16,7 +16,8 @@ struct IndexInfo {
     static func read(_ path: String) throws -> IndexInfo {
         let meta = try SearchIndex.meta(at: path)
         var names = ["meta.json"]
-        for s in meta.segments { names += ["postings", "terms", "docs"].map { "\(s.name).\($0)" } }
+        let kinds = ["postings", "terms", "docs"] + ((meta.rangeSize ?? 0) > 0 ? ["ranges"] : [])
+        for s in meta.segments { names += kinds.map { "\(s.name).\($0)" } }
         let files = names.map { name -> (String, Int) in
             var st = stat()
             return (name, stat(path + "/" + name, &st) == 0 ? Int(st.st_size) : 0)
@@ -47,6 +48,9 @@ struct InfoCommand: ParsableCommand {
         print("documents    \(m.documents)")
         print("terms        \(m.terms)")
         print("postings     \(m.postings)")
+        print("block size   \(m.blockSize.map(String.init) ?? "none stored (computed on open)") postings")
+        print("range size   \((m.rangeSize ?? 0) > 0 ? "\(m.rangeSize!) documents" : "no range index")")
+        print("order        \(m.reorder ?? "none")")
         let perPosting = m.postings > 0 ? formatted(Double(info.totalBytes) / Double(m.postings), decimals: 2) : "-"
         print("bytes        \(info.totalBytes) (\(perPosting) per posting)")
         for f in info.files { print("  \(f.name.padding(30)) \(f.bytes)") }

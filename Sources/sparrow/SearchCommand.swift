@@ -38,8 +38,8 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the TREC run here instead of stdout.")
     var output: String?
 
-    @Option(name: .long, help: "Query algorithm: \(Algorithm.allValueStrings.joined(separator: ", ")).")
-    var algorithm: Algorithm = .auto
+    @Option(name: .long, help: "Query algorithm: \(AlgorithmChoice.allValueStrings.joined(separator: ", ")). All return the same results; auto picks the fastest the index supports.")
+    var algorithm = AlgorithmChoice(nil)
 
     @Option(name: .long, help: "The run tag written in the last column of the TREC run.")
     var runTag: String = "sparrow"
@@ -58,7 +58,7 @@ struct SearchCommand: ParsableCommand {
         let searchIndex = try reportingErrors { try SearchIndex.open(at: index) }
         if let query {
             let record = try reportingErrors { try parseQueryVector(query) }
-            printTable(searchIndex, record)
+            try printTable(searchIndex, record)
             return
         }
         let records = try reportingErrors { try readVectorRecords(fromFile: queries!) }
@@ -87,7 +87,7 @@ struct SearchCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             let started = ContinuousClock.now
-            let hits = searchIndex.search(record, k: k, algorithm: algorithm)
+            let hits = try reportingErrors { try searchIndex.search(record, k: k, algorithm: algorithm.algorithm) }
             searching += ContinuousClock.now - started
             for hit in hits {
                 out += trecRunLine(queryID: record.id, documentID: hit.id, rank: hit.rank, score: hit.score, tag: runTag)
@@ -100,16 +100,16 @@ struct SearchCommand: ParsableCommand {
             let micros = Double(searching.components.seconds) * 1e6 + Double(searching.components.attoseconds) / 1e12
             let mean = records.isEmpty ? 0 : micros / Double(records.count)
             printError("wrote \(records.count) queries x top-\(k) to \(output) "
-                + "(\(algorithm.rawValue), mean \(formatted(mean, decimals: 1)) µs per query)")
+                + "(\(algorithm.name(on: searchIndex)), mean \(formatted(mean, decimals: 1)) µs per query)")
         }
     }
 
-    private func printTable(_ index: SearchIndex, _ record: VectorRecord) {
+    private func printTable(_ index: SearchIndex, _ record: VectorRecord) throws {
         let unknown = index.unknownTokens(of: record)
         if !unknown.isEmpty {
             printError("note: \(unknown.count) query token(s) not in the index: \(unknown.prefix(10).joined(separator: " "))")
         }
-        let hits = index.search(record, k: k, algorithm: algorithm)
+        let hits = try reportingErrors { try index.search(record, k: k, algorithm: algorithm.algorithm) }
         if hits.isEmpty {
             print("no document matches the query")
             return

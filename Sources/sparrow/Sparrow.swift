@@ -19,7 +19,7 @@ struct SparrowCommand: ParsableCommand {
               sparrow search --index /tmp/toy-index --query '{"manhattan": 1.5, "project": 1.0}'
               sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 10
             """,
-        subcommands: [IndexCommand.self, SearchCommand.self, InfoCommand.self, CheckCommand.self]
+        subcommands: [IndexCommand.self, SearchCommand.self, BenchCommand.self, InfoCommand.self, CheckCommand.self]
     )
 }
 
@@ -77,9 +77,26 @@ func formatted(_ value: Double, decimals: Int) -> String {
     return s
 }
 
-extension Algorithm: ExpressibleByArgument {
-    public init?(argument: String) {
-        if argument == "auto" { self = .auto } else { self.init(rawValue: argument) }
+/// `--algorithm`: a named algorithm, or `auto` to let the index choose.
+struct AlgorithmChoice: ExpressibleByArgument {
+    /// nil for `auto`.
+    var algorithm: Algorithm?
+
+    init(_ algorithm: Algorithm?) { self.algorithm = algorithm }
+
+    init?(argument: String) {
+        if argument == "auto" {
+            algorithm = nil
+        } else if let a = Algorithm(rawValue: argument) {
+            algorithm = a
+        } else {
+            return nil
+        }
     }
-    public static var allValueStrings: [String] { ["auto"] + allCases.map(\.rawValue) }
+
+    static var allValueStrings: [String] { ["auto"] + Algorithm.allCases.map(\.rawValue) }
+    var defaultValueDescription: String { algorithm?.rawValue ?? "auto" }
+
+    /// The algorithm's name as the index will run it.
+    func name(on index: SearchIndex) -> String { (algorithm ?? index.defaultAlgorithm).rawValue }
 }

@@ -25,21 +25,62 @@ struct DifferentialTests {
         Shape(seed: 6, documents: 3000, vocabulary: 500, termsPerDocument: 1...8, termsPerQuery: 20...60, weights: .skewed),
     ]
 
+    /// Index layouts: default blocks with BMP's usual ranges, and tiny blocks and ranges with
+    /// reordering, so that on these small corpora lists span many blocks and the bounds prune.
+    static let layouts: [BuildOptions] = [
+        BuildOptions(rangeSize: 32),
+        BuildOptions(blockSize: 4, rangeSize: 8, reorder: .cluster),
+    ]
+
+    /// Algorithms that add a document's contributions in term order, as the naive scorer does:
+    /// their scores must be bit-identical to it, not just close.
+    static let termOrdered: Set<Algorithm> = [.exhaustiveTAAT, .exhaustiveDAAT, .bmp, .rangeTAAT]
+
     @Test("every algorithm equals the naive scorer", arguments: shapes, Algorithm.allCases)
     func agreesWithNaive(shape: Shape, algorithm: Algorithm) throws {
         let corpus = RandomCorpus(seed: shape.seed, documentCount: shape.documents, vocabularySize: shape.vocabulary,
                                   termsPerDocument: shape.termsPerDocument, queryCount: 25,
                                   termsPerQuery: shape.termsPerQuery, weights: shape.weights)
-        let index = try SearchIndex.build(records: corpus.documents)
         let naive = NaiveScorer(corpus.documents)
-        for k in [1, 10, 100, 1000, shape.documents + 5] {
-            for query in corpus.queries {
-                let expected = naive.search(query, k: k)
-                let got = index.search(query, k: k, algorithm: algorithm)
-                #expect(got.map(\.id) == expected.map(\.id), "query \(query.id), k \(k)")
-                #expect(got.map(\.score) == expected.map(\.score), "query \(query.id), k \(k)")
-                #expect(got.map(\.rank) == got.indices.map { $0 + 1 })
+        let allExpected = corpus.queries.map { naive.search($0, k: shape.documents) }
+        for layout in Self.layouts {
+            let index = try SearchIndex.build(records: corpus.documents, options: layout)
+            for k in [1, 10, 100, 1000, shape.documents + 5] {
+                for (query, all) in zip(corpus.queries, allExpected) {
+                    let expected = Array(all.prefix(k))
+                    let got = try index.search(query, k: k, algorithm: algorithm)
+                    let problem = rankingDisagreement(got: got.map { ($0.id, $0.score) }, expected: expected,
+                                                      trueScore: { naive.score(of: $0, query) })
+                    #expect(problem == nil, "query \(query.id), k \(k), \(layout): \(problem ?? "")")
+                    if Self.termOrdered.contains(algorithm) && layout.reorder == .none {
+                        #expect(got.map(\.id) == expected.map(\.id), "query \(query.id), k \(k)")
+                        #expect(got.map(\.score) == expected.map(\.score), "query \(query.id), k \(k)")
+                    }
+                    #expect(got.map(\.rank) == got.indices.map { $0 + 1 })
+                }
             }
+        }
+    }
+
+    @Test("pruning algorithms score fewer postings than exhaustive search", arguments: Algorithm.allCases)
+    func prunes(algorithm: Algorithm) throws {
+        let corpus = RandomCorpus(seed: 9, documentCount: 4000, vocabularySize: 300, termsPerDocument: 5...40,
+                                  queryCount: 20, termsPerQuery: 5...20, weights: .skewed)
+        let index = try SearchIndex.build(records: corpus.documents, options: BuildOptions(rangeSize: 32, reorder: .cluster))
+        var exhaustive = 0
+        var pruned = 0
+        for query in corpus.queries {
+            var stats = QueryStats()
+            _ = try index.search(query, k: 10, algorithm: .exhaustiveTAAT, stats: &stats)
+            exhaustive += stats.postingsScored
+            _ = try index.search(query, k: 10, algorithm: algorithm, stats: &stats)
+            pruned += stats.postingsScored
+            if algorithm == .bmp || algorithm == .rangeTAAT { #expect(stats.rangesScored > 0) }
+        }
+        if algorithm == .exhaustiveTAAT || algorithm == .exhaustiveDAAT {
+            #expect(pruned == exhaustive)
+        } else {
+            #expect(pruned < exhaustive, "\(algorithm) scored \(pruned) postings, exhaustive \(exhaustive)")
         }
     }
 
@@ -47,19 +88,19 @@ struct DifferentialTests {
     func emptyResults(algorithm: Algorithm) throws {
         let docs = [VectorRecord(id: "a", tokens: ["x", "y"], weights: [1, 0]),
                     VectorRecord(id: "b", tokens: ["y"], weights: [2])]
-        let index = try SearchIndex.build(records: docs)
-        #expect(index.search(VectorRecord(id: "q", tokens: ["zzz"], weights: [1]), k: 10, algorithm: algorithm).isEmpty)
-        #expect(index.search(VectorRecord(id: "q", tokens: [], weights: []), k: 10, algorithm: algorithm).isEmpty)
-        #expect(index.search(VectorRecord(id: "q", tokens: ["y"], weights: [0]), k: 10, algorithm: algorithm).isEmpty)
+        let index = try SearchIndex.build(records: docs, options: BuildOptions(rangeSize: 32))
+        #expect(try index.search(VectorRecord(id: "q", tokens: ["zzz"], weights: [1]), k: 10, algorithm: algorithm).isEmpty)
+        #expect(try index.search(VectorRecord(id: "q", tokens: [], weights: []), k: 10, algorithm: algorithm).isEmpty)
+        #expect(try index.search(VectorRecord(id: "q", tokens: ["y"], weights: [0]), k: 10, algorithm: algorithm).isEmpty)
         // "a" has a zero weight for y: it shares the token but scores 0, so it is not an answer.
-        #expect(index.search(VectorRecord(id: "q", tokens: ["y"], weights: [1]), k: 10, algorithm: algorithm).map(\.id) == ["b"])
+        #expect(try index.search(VectorRecord(id: "q", tokens: ["y"], weights: [1]), k: 10, algorithm: algorithm).map(\.id) == ["b"])
     }
 
     @Test("ties go to the document indexed first", arguments: Algorithm.allCases)
     func tieBreak(algorithm: Algorithm) throws {
         let docs = (0..<50).map { VectorRecord(id: "d\($0)", tokens: ["t"], weights: [$0 % 2 == 0 ? 1 : 2]) }
-        let index = try SearchIndex.build(records: docs)
-        let hits = index.search(VectorRecord(id: "q", tokens: ["t"], weights: [1]), k: 30, algorithm: algorithm)
+        let index = try SearchIndex.build(records: docs, options: BuildOptions(rangeSize: 32))
+        let hits = try index.search(VectorRecord(id: "q", tokens: ["t"], weights: [1]), k: 30, algorithm: algorithm)
         let odd = stride(from: 1, to: 50, by: 2).map { "d\($0)" }
         let even = stride(from: 0, to: 10, by: 2).map { "d\($0)" }
         #expect(hits.map(\.id) == odd + even)

@@ -7,7 +7,8 @@ import Testing
 struct RealDataTests {
     /// Built once for the suite: parsing 4M postings in a debug build takes a while.
     static let index: Result<SearchIndex, any Error> = Result {
-        try SearchIndex.build(fromVectorFile: try requireSharedData("msmarco-dl-pool/splade-tiny/docs.jsonl.gz"))
+        try SearchIndex.build(fromVectorFile: try requireSharedData("msmarco-dl-pool/splade-tiny/docs.jsonl.gz"),
+                              options: BuildOptions(rangeSize: 32))
     }
 
     struct RunLine { var doc: String; var rank: Int; var score: Double }
@@ -22,8 +23,8 @@ struct RealDataTests {
         return run
     }
 
-    @Test("top-10 equals the reference scorer", arguments: ["dl19", "dl20"], Algorithm.allCases)
-    func matchesReference(queries: String, algorithm: Algorithm) throws {
+    @Test("exhaustive top-10 equals the reference scorer", arguments: ["dl19", "dl20"])
+    func matchesReference(queries: String) throws {
         let index = try Self.index.get()
         #expect(index.documentCount == 30_005)
         let expected = Self.readRun("msmarco-dl-pool.\(queries).exact.k10.trec")
@@ -31,7 +32,7 @@ struct RealDataTests {
         #expect(records.count == expected.count)
         for (query, _) in records {
             let want = try #require(expected[query.id])
-            let got = index.search(query, k: 10, algorithm: algorithm)
+            let got = try index.search(query, k: 10, algorithm: .exhaustiveTAAT)
             #expect(got.count == want.count)
             for (g, w) in zip(got, want) {
                 // Scores agree to the reference's 6 printed decimals (and well within 1e-4 relative).
@@ -41,6 +42,42 @@ struct RealDataTests {
             // (equal at the printed precision) may appear in either order.
             #expect(groupsByScore(got.map { ($0.id, Double($0.score)) }, tolerance: 2e-6)
                     == groupsByScore(want.map { ($0.doc, $0.score) }, tolerance: 2e-6), "\(query.id)")
+        }
+    }
+
+    /// The shared learned-sparse collections with their query files.
+    static let collections: [(docs: String, queries: String)] = [
+        ("msmarco-dl-pool/splade-tiny/docs.jsonl.gz", "msmarco-dl-pool/splade-tiny/queries.dl19.jsonl"),
+        ("msmarco-dl-pool/splade-tiny/docs.jsonl.gz", "msmarco-dl-pool/splade-tiny/queries.dl20.jsonl"),
+        ("scifact/splade-tiny/docs.jsonl.gz", "scifact/splade-tiny/queries.test.jsonl"),
+        ("nfcorpus/splade-tiny/docs.jsonl.gz", "nfcorpus/splade-tiny/queries.test.jsonl"),
+    ]
+
+    /// The small collections, each built once with reordering, default blocks and 32-document ranges.
+    static let reordered: [String: Result<SearchIndex, any Error>] = Dictionary(uniqueKeysWithValues:
+        ["scifact/splade-tiny/docs.jsonl.gz", "nfcorpus/splade-tiny/docs.jsonl.gz"].map { docs in
+            (docs, Result { try SearchIndex.build(fromVectorFile: try requireSharedData(docs),
+                                                  options: BuildOptions(rangeSize: 32, reorder: .cluster)) })
+        })
+
+    @Test("every algorithm equals exhaustive search on the shared collections", arguments: Algorithm.allCases)
+    func everyAlgorithmOnRealData(algorithm: Algorithm) throws {
+        for (docs, queries) in Self.collections {
+            let index = try (docs.hasPrefix("msmarco") ? Self.index : Self.reordered[docs]!).get()
+            for (n, (query, _)) in try readVectorRecords(fromFile: try requireSharedData(queries)).enumerated() {
+                // The exhaustive run to 2000 gives the true score of every document the algorithm
+                // may return. k = 1000 on the first 100 queries of each file keeps the debug-build
+                // test within a minute or two.
+                let reference = try index.search(query, k: 2000, algorithm: .exhaustiveTAAT)
+                let truth = Dictionary(uniqueKeysWithValues: reference.map { ($0.id, $0.score) })
+                for k in n < 100 ? [10, 1000] : [10] {
+                    let got = try index.search(query, k: k, algorithm: algorithm)
+                    let problem = rankingDisagreement(
+                        got: got.map { ($0.id, $0.score) }, expected: reference.prefix(k).map { ($0.id, $0.score) },
+                        trueScore: { truth[$0] ?? -1 })
+                    #expect(problem == nil, "\(queries) \(query.id) k \(k): \(problem ?? "")")
+                }
+            }
         }
     }
 

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import Sparrow
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure query latency of each algorithm on an index (release builds only).",
+        discussion: """
+            Opens the index, reads the query file, and for each algorithm runs every query once
+            single-threaded after a warm-up, timing each search (query resolution, the algorithm
+            and result ids). Prints per algorithm: mean, p50 and p99 latency in µs, queries per
+            second, postings (and BMP ranges) scored per query, and agreement with the exhaustive
+            top-k (recall of its documents, and the share of queries with the identical ranking).
+            Pin the process to one core for stable figures: taskset -c 1 sparrow bench ...
+
+            Examples:
+              swift build -c release
+              .build/release/sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
+              .build/release/sparrow bench --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 5
+              .build/release/sparrow bench --index /tmp/toy-index --queries Examples/toy/queries.jsonl --algorithms bmp,maxscore --json
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "The index directory.")
+    var index: String
+
+    @Option(name: .long, help: "A JSONL file of sparse-vector queries.")
+    var queries: String
+
+    @Option(name: .customShort("k"), help: "How many results per query.")
+    var k: Int = 10
+
+    @Option(name: .long, help: "Comma-separated algorithms to run, or \"all\" (\(AlgorithmChoice.allValueStrings.joined(separator: ", "))).")
+    var algorithms: String = "all"
+
+    @Option(name: .long, help: "Queries run before timing starts (cycling through the file).")
+    var warmup: Int = 100
+
+    @Option(name: .long, help: "Use only the first N queries of the file.")
+    var limit: Int?
+
+    @Flag(name: .long, help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Flag(name: .long, help: "Open the index without verifying checksums (faster start on big indexes).")
+    var noVerify = false
+
+    func validate() throws {
+        guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k)).") }
+        guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative.") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
+        _ = try chosen(defaultAlgorithm: .exhaustiveTAAT)
+    }
+
+    /// The algorithms named by --algorithms, in order.
+    func chosen(defaultAlgorithm: Algorithm) throws -> [Algorithm] {
+        if algorithms == "all" { return Algorithm.allCases }
+        return try algorithms.split(separator: ",").map { name in
+            guard let choice = AlgorithmChoice(argument: String(name.trimmingCharacters(in: .whitespaces))) else {
+                throw ValidationError("--algorithms: unknown algorithm \"\(name)\"; known: \(AlgorithmChoice.allValueStrings.joined(separator: ", ")).")
+            }
+            return choice.algorithm ?? defaultAlgorithm
+        }
+    }
+
+    struct Row: Codable {
+        var algorithm: String
+        var queries: Int
+        var meanMicros: Double
+        var p50Micros: Double
+        var p99Micros: Double
+        var qps: Double
+        var postingsPerQuery: Double
+        var rangesPerQuery: Double
+        var recallVsExhaustive: Double
+        var identicalRankings: Double
+    }
+
+    struct Report: Codable {
+        var index: String
+        var queries: String
+        var k: Int
+        var documents: Int
+        var postings: Int
+        var indexBytes: Int
+        var openSeconds: Double
+        var defaultAlgorithm: String
+        var results: [Row]
+        var peakRSSBytes: Int
+    }
+
+    func run() throws {
+        #if DEBUG
+        printError("error: bench measures release builds only; run: swift build -c release && .build/release/sparrow bench ...")
+        throw ExitCode(1)
+        #else
+        let openStart = ContinuousClock.now
+        let searchIndex = try reportingErrors { try SearchIndex.open(at: index, verifyChecksums: !noVerify) }
+        let openSeconds = seconds(since: openStart)
+        let info = try reportingErrors { try IndexInfo.read(index) }
+        var records = try reportingErrors { try readVectorRecords(fromFile: queries) }.map(\.record)
+        if let limit { records = Array(records.prefix(limit)) }
+        guard !records.isEmpty else {
+            printError("error: \(queries) holds no queries")
+            throw ExitCode(1)
+        }
+        let list = try chosen(defaultAlgorithm: searchIndex.defaultAlgorithm)
+        for a in list where !searchIndex.supports(a) {
+            printError("error: \(a.rawValue) needs a range index; rebuild \(index) with --range-size above 0")
+            throw ExitCode(1)
+        }
+
+        // The exhaustive answers, for agreement.
+        let exact = try records.map { try searchIndex.search($0, k: k, algorithm: .exhaustiveTAAT).map(\.id) }
+
+        var rows: [Row] = []
+        for algorithm in list {
+            for i in 0..<warmup { _ = try searchIndex.search(records[i % records.count], k: k, algorithm: algorithm) }
+            var micros: [Double] = []
+            micros.reserveCapacity(records.count)
+            var postings = 0
+            var ranges = 0
+            var recall = 0.0
+            var identical = 0
+            for (i, record) in records.enumerated() {
+                var stats = QueryStats()
+                let started = ContinuousClock.now
+                let hits = try searchIndex.search(record, k: k, algorithm: algorithm, stats: &stats)
+                let elapsed = ContinuousClock.now - started
+                micros.append(Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12)
+                postings += stats.postingsScored
+                ranges += stats.rangesScored
+                let ids = hits.map(\.id)
+                let want = Set(exact[i])
+                recall += want.isEmpty ? 1 : Double(ids.filter(want.contains).count) / Double(want.count)
+                if ids == exact[i] { identical += 1 }
+            }
+            let n = Double(records.count)
+            let total = micros.reduce(0, +)
+            micros.sort()
+            rows.append(Row(
+                algorithm: algorithm.rawValue, queries: records.count, meanMicros: total / n,
+                p50Micros: percentile(micros, 0.50), p99Micros: percentile(micros, 0.99), qps: n / (total / 1e6),
+                postingsPerQuery: Double(postings) / n, rangesPerQuery: Double(ranges) / n,
+                recallVsExhaustive: recall / n, identicalRankings: Double(identical) / n))
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let report = Report(
+            index: index, queries: queries, k: k, documents: searchIndex.documentCount, postings: searchIndex.postingCount,
+            indexBytes: info.totalBytes, openSeconds: openSeconds, defaultAlgorithm: searchIndex.defaultAlgorithm.rawValue,
+            results: rows, peakRSSBytes: Int(usage.ru_maxrss) * 1024)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            printTable(report)
+        }
+        #endif
+    }
+
+    /// Nearest-rank percentile of sorted values.
+    func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        let rank = Int((p * Double(sorted.count)).rounded(.up))
+        return sorted[min(sorted.count - 1, max(0, rank - 1))]
+    }
+
+    func printTable(_ r: Report) {
+        print("index \(r.index): \(r.documents) documents, \(r.postings) postings, \(r.indexBytes) bytes, "
+            + "opened in \(formatted(r.openSeconds, decimals: 3)) s; default algorithm \(r.defaultAlgorithm)")
+        print("queries \(r.queries): \(r.results.first?.queries ?? 0), k = \(r.k), warm-up \(warmup)")
+        print("algorithm".padding(20) + "mean µs".leftPadding(10) + "p50 µs".leftPadding(10) + "p99 µs".leftPadding(10)
+            + "QPS".leftPadding(10) + "postings/q".leftPadding(13) + "ranges/q".leftPadding(10)
+            + "recall".leftPadding(8) + "same".leftPadding(7))
+        for row in r.results {
+            print(row.algorithm.padding(20) + formatted(row.meanMicros, decimals: 1).leftPadding(10)
+                + formatted(row.p50Micros, decimals: 1).leftPadding(10) + formatted(row.p99Micros, decimals: 1).leftPadding(10)
+                + formatted(row.qps, decimals: 0).leftPadding(10) + formatted(row.postingsPerQuery, decimals: 0).leftPadding(13)
+                + formatted(row.rangesPerQuery, decimals: 0).leftPadding(10)
+                + formatted(row.recallVsExhaustive, decimals: 4).leftPadding(8)
+                + formatted(row.identicalRankings, decimals: 3).leftPadding(7))
+        }
+        print("peak RSS \(r.peakRSSBytes / 1_048_576) MiB")
+    }
+}
+
+extension String {
+    func leftPadding(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
