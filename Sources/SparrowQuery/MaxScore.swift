@@ -25,16 +25,19 @@ func maxScoreDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout 
     var top = TopK(k: k)
     let n = cursors.count
     guard n > 0 else { return [] }
-    cursors.sort { $0.maxScore < $1.maxScore }
+    // Sorted by maximum score; termOf[i] is cursor i's position in the canonical query.
+    let termOf = cursors.indices.sorted { cursors[$0].maxScore < cursors[$1].maxScore }
+    cursors = termOf.map { cursors[$0] }
     // upper[i]: bound of a document found only in cursors 0...i.
     var upper = [Float](repeating: 0, count: n)
     var blockUpper = [Float](repeating: 0, count: n)
     var total: Float = 0
     for i in 0..<n {
         total += cursors[i].maxScore
-        upper[i] = total
+        upper[i] = total * boundSlack
     }
     var scored = 0
+    var sum = TermOrderedSum(terms: n)
     cursors.withUnsafeMutableBufferPointer { cs in
         upper.withUnsafeBufferPointer { upper in
             blockUpper.withUnsafeMutableBufferPointer { blockUpper in
@@ -46,7 +49,9 @@ func maxScoreDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout 
                     var next = DocID.terminated
                     for i in firstEssential..<n {
                         if cs[i].doc == current {
-                            score += cs[i].score()
+                            let s = cs[i].score()
+                            score += s
+                            sum.add(term: termOf[i], s)
                             scored &+= 1
                             cs[i].next()
                         }
@@ -56,30 +61,37 @@ func maxScoreDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout 
                     var ceiling = upper
                     if let blockBound, i >= 0 {
                         // Tighter bounds from the non-essential cursors' current blocks.
-                        var sum: Float = 0
+                        var blocks: Float = 0
                         for j in 0...i {
-                            sum += blockBound(&cs[j], current)
-                            blockUpper[j] = sum
+                            blocks += blockBound(&cs[j], current)
+                            blockUpper[j] = blocks * boundSlack
                         }
                         ceiling = UnsafeBufferPointer(blockUpper)
                     }
                     while i >= 0 {
-                        if !top.wouldEnter(score + ceiling[i]) { break }
+                        if !top.wouldEnter((score + ceiling[i]) * boundSlack) { break }
                         cs[i].advance(toAtLeast: current)
                         if cs[i].doc == current {
-                            score += cs[i].score()
+                            let s = cs[i].score()
+                            score += s
+                            sum.add(term: termOf[i], s)
                             scored &+= 1
                         }
                         i -= 1
                     }
-                    if i < 0 && score > 0 && top.wouldEnter(score) {
-                        top.push(current, score)
-                        let before = firstEssential
-                        while firstEssential < n && !top.wouldEnter(upper[firstEssential]) { firstEssential += 1 }
-                        if firstEssential == n { break }
-                        if firstEssential != before {
-                            next = .terminated
-                            for j in firstEssential..<n where cs[j].doc < next { next = cs[j].doc }
+                    if i >= 0 {
+                        sum.clear()
+                    } else {
+                        let exact = sum.total()
+                        if exact > 0 && top.wouldEnter(exact) {
+                            top.push(current, exact)
+                            let before = firstEssential
+                            while firstEssential < n && !top.wouldEnter(upper[firstEssential]) { firstEssential += 1 }
+                            if firstEssential == n { break }
+                            if firstEssential != before {
+                                next = .terminated
+                                for j in firstEssential..<n where cs[j].doc < next { next = cs[j].doc }
+                            }
                         }
                     }
                     current = next

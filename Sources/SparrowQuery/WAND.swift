@@ -26,6 +26,7 @@ func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout Quer
     let n = cursors.count
     guard n > 0 else { return [] }
     var scored = 0
+    var sum = TermOrderedSum(terms: n)
     var order = Array(0..<n)
     cursors.withUnsafeMutableBufferPointer { cs in
         order.withUnsafeMutableBufferPointer { order in
@@ -51,7 +52,7 @@ func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout Quer
                     let c = order[j]
                     if cs[c].doc == .terminated { break }
                     bound += cs[c].maxScore
-                    if top.wouldEnter(bound) {
+                    if top.wouldEnter(bound * boundSlack) {
                         p = j
                         break
                     }
@@ -68,7 +69,7 @@ func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout Quer
                         blockBound += b
                         if last < nearestEnd { nearestEnd = last }
                     }
-                    if !top.wouldEnter(blockBound) {
+                    if !top.wouldEnter(blockBound * boundSlack) {
                         // Nothing in [pivot, nearest block end] can enter; the cursors after the
                         // pivot hold nothing before their own documents.
                         var target = nearestEnd == .terminated ? nearestEnd : DocID(nearestEnd.rawValue &+ 1)
@@ -80,11 +81,10 @@ func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout Quer
                 }
 
                 if cs[order[0]].doc == pivot {
-                    var score: Float = 0
-                    for j in 0...p {
-                        score += cs[order[j]].score()
-                        cs[order[j]].next()
-                    }
+                    // Cursors are indexed in canonical (term) order: sum in that order.
+                    for j in 0...p { sum.add(term: order[j], cs[order[j]].score()) }
+                    let score = sum.total()
+                    for j in 0...p { cs[order[j]].next() }
                     scored &+= p + 1
                     if score > 0 && top.wouldEnter(score) { top.push(pivot, score) }
                 } else {

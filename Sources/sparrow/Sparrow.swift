@@ -18,6 +18,7 @@ struct SparrowCommand: ParsableCommand {
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
               sparrow search --index /tmp/toy-index --query '{"manhattan": 1.5, "project": 1.0}'
               sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 10
+              sparrow bench --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 5   # release build
             """,
         subcommands: [IndexCommand.self, SearchCommand.self, BenchCommand.self, InfoCommand.self, CheckCommand.self]
     )
