@@ -38,63 +38,66 @@ func maxScoreDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout 
     }
     var scored = 0
     var sum = TermOrderedSum(terms: n)
+    defer { sum.release() }
     cursors.withUnsafeMutableBufferPointer { cs in
-        upper.withUnsafeBufferPointer { upper in
-            blockUpper.withUnsafeMutableBufferPointer { blockUpper in
-                var firstEssential = 0
-                var current = DocID.terminated
-                for c in cs where c.doc < current { current = c.doc }
-                while current != .terminated {
-                    var score: Float = 0
-                    var next = DocID.terminated
-                    for i in firstEssential..<n {
-                        if cs[i].doc == current {
-                            let s = cs[i].score()
-                            score += s
-                            sum.add(term: termOf[i], s)
-                            scored &+= 1
-                            cs[i].next()
+        termOf.withUnsafeBufferPointer { termOf in
+            upper.withUnsafeBufferPointer { upper in
+                blockUpper.withUnsafeMutableBufferPointer { blockUpper in
+                    var firstEssential = 0
+                    var current = DocID.terminated
+                    for c in cs where c.doc < current { current = c.doc }
+                    while current != .terminated {
+                        var score: Float = 0
+                        var next = DocID.terminated
+                        for i in firstEssential..<n {
+                            if cs[i].doc == current {
+                                let s = cs[i].score()
+                                score += s
+                                sum.add(term: termOf[i], s)
+                                scored &+= 1
+                                cs[i].next()
+                            }
+                            if cs[i].doc < next { next = cs[i].doc }
                         }
-                        if cs[i].doc < next { next = cs[i].doc }
-                    }
-                    var i = firstEssential - 1
-                    var ceiling = upper
-                    if let blockBound, i >= 0 {
-                        // Tighter bounds from the non-essential cursors' current blocks.
-                        var blocks: Float = 0
-                        for j in 0...i {
-                            blocks += blockBound(&cs[j], current)
-                            blockUpper[j] = blocks * boundSlack
+                        var i = firstEssential - 1
+                        var ceiling = upper
+                        if let blockBound, i >= 0 {
+                            // Tighter bounds from the non-essential cursors' current blocks.
+                            var blocks: Float = 0
+                            for j in 0...i {
+                                blocks += blockBound(&cs[j], current)
+                                blockUpper[j] = blocks * boundSlack
+                            }
+                            ceiling = UnsafeBufferPointer(blockUpper)
                         }
-                        ceiling = UnsafeBufferPointer(blockUpper)
-                    }
-                    while i >= 0 {
-                        if !top.wouldEnter((score + ceiling[i]) * boundSlack) { break }
-                        cs[i].advance(toAtLeast: current)
-                        if cs[i].doc == current {
-                            let s = cs[i].score()
-                            score += s
-                            sum.add(term: termOf[i], s)
-                            scored &+= 1
+                        while i >= 0 {
+                            if !top.wouldEnter((score + ceiling[i]) * boundSlack) { break }
+                            cs[i].advance(toAtLeast: current)
+                            if cs[i].doc == current {
+                                let s = cs[i].score()
+                                score += s
+                                sum.add(term: termOf[i], s)
+                                scored &+= 1
+                            }
+                            i -= 1
                         }
-                        i -= 1
-                    }
-                    if i >= 0 {
-                        sum.clear()
-                    } else {
-                        let exact = sum.total()
-                        if exact > 0 && top.wouldEnter(exact) {
-                            top.push(current, exact)
-                            let before = firstEssential
-                            while firstEssential < n && !top.wouldEnter(upper[firstEssential]) { firstEssential += 1 }
-                            if firstEssential == n { break }
-                            if firstEssential != before {
-                                next = .terminated
-                                for j in firstEssential..<n where cs[j].doc < next { next = cs[j].doc }
+                        if i >= 0 {
+                            sum.clear()
+                        } else {
+                            let exact = sum.total()
+                            if exact > 0 && top.wouldEnter(exact) {
+                                top.push(current, exact)
+                                let before = firstEssential
+                                while firstEssential < n && !top.wouldEnter(upper[firstEssential]) { firstEssential += 1 }
+                                if firstEssential == n { break }
+                                if firstEssential != before {
+                                    next = .terminated
+                                    for j in firstEssential..<n where cs[j].doc < next { next = cs[j].doc }
+                                }
                             }
                         }
+                        current = next
                     }
-                    current = next
                 }
             }
         }

@@ -7,20 +7,28 @@ import SparrowCore
 /// return bit-identical scores, and hence the same ranking even among near-ties. Contributions are
 /// parked by term position and added up in that order when the document is offered to the heap.
 struct TermOrderedSum {
-    private var contributions: [Float]
-    private var touched: [Int]
+    private let contributions: UnsafeMutablePointer<Float>
+    private let touched: UnsafeMutablePointer<Int>
+    private var count = 0
 
+    /// Room for a query of `terms` terms; call ``release()`` when the query is done.
     init(terms: Int) {
-        contributions = [Float](repeating: 0, count: terms)
-        touched = []
-        touched.reserveCapacity(terms)
+        contributions = .allocate(capacity: max(terms, 1))
+        touched = .allocate(capacity: max(terms, 1))
     }
 
-    /// Records the contribution of the query term at position `term` (in canonical order).
+    func release() {
+        contributions.deallocate()
+        touched.deallocate()
+    }
+
+    /// Records the contribution of the query term at position `term` (in canonical order); each
+    /// term at most once per document.
     @inline(__always)
     mutating func add(term: Int, _ score: Float) {
         contributions[term] = score
-        touched.append(term)
+        touched[count] = term
+        count &+= 1
     }
 
     /// The sum in term order, starting from zero as term-at-a-time scoring does; clears the record.
@@ -28,25 +36,25 @@ struct TermOrderedSum {
     mutating func total() -> Float {
         // Insertion sort: a document matches few query terms.
         var i = 1
-        while i < touched.count {
+        while i < count {
             let t = touched[i]
             var j = i
-            while j > 0 && touched[j - 1] > t {
-                touched[j] = touched[j - 1]
-                j -= 1
+            while j > 0 && touched[j &- 1] > t {
+                touched[j] = touched[j &- 1]
+                j &-= 1
             }
             touched[j] = t
-            i += 1
+            i &+= 1
         }
         var sum: Float = 0
-        for t in touched { sum += contributions[t] }
-        touched.removeAll(keepingCapacity: true)
+        for i in 0..<count { sum += contributions[touched[i]] }
+        count = 0
         return sum
     }
 
     /// Forgets the recorded contributions.
     @inline(__always)
-    mutating func clear() { touched.removeAll(keepingCapacity: true) }
+    mutating func clear() { count = 0 }
 }
 
 /// Bounds summed in a different order than scores can round below them by a few units in the last

@@ -27,6 +27,7 @@ func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout Quer
     guard n > 0 else { return [] }
     var scored = 0
     var sum = TermOrderedSum(terms: n)
+    defer { sum.release() }
     var order = Array(0..<n)
     cursors.withUnsafeMutableBufferPointer { cs in
         order.withUnsafeMutableBufferPointer { order in
