@@ -147,7 +147,7 @@ public final class SearchIndex: @unchecked Sendable {
         guard k >= 1 else { throw IndexError(.invalidArgument, path: "", "k must be at least 1, not \(k)") }
         if let algorithm, !algorithm.isAvailable(on: segment) {
             throw IndexError(.invalidArgument, path: "",
-                "algorithm \(algorithm.rawValue) needs a range index; rebuild the index with a range size above 0")
+                "algorithm \(algorithm.rawValue) needs a range index, which this index was built without; rebuild it with a range size (sparrow index --range-size 32)")
         }
         let resolved = segment.resolve(tokens: query.tokens, weights: query.weights).query
         let scratch = takeScratch()

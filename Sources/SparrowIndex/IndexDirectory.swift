@@ -38,7 +38,7 @@ public enum IndexDirectory {
         try writeSegmentFiles(segment, directory: path, name: name)
 
         let meta = IndexMeta(
-            format: IndexMeta.formatName, formatVersion: Int(FileFormat.version), minReaderVersion: 1,
+            format: IndexMeta.formatName, formatVersion: Int(FileFormat.version), minReaderVersion: Int(FileFormat.version),
             codec: IndexMeta.currentCodec, documents: segment.documentCount, terms: segment.termCount,
             postings: segment.postingCount,
             segments: [.init(name: name, documents: segment.documentCount, terms: segment.termCount,

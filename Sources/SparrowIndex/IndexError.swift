@@ -36,7 +36,7 @@ public struct IndexError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch code {
         case .corrupt: return "\(path): index file is corrupt: \(detail)"
-        default: return "\(path): \(detail)"
+        default: return path.isEmpty ? detail : "\(path): \(detail)"
         }
     }
 }

@@ -41,7 +41,8 @@ struct PersistenceTests {
                 if memory.supports(algorithm) {
                     #expect(try disk.search(q, k: k, algorithm: algorithm) == memory.search(q, k: k, algorithm: algorithm))
                 } else {
-                    #expect(throws: IndexError.self) { try disk.search(q, k: k, algorithm: algorithm) }
+                    let error = #expect(throws: IndexError.self) { try disk.search(q, k: k, algorithm: algorithm) }
+                    #expect(error?.code == .invalidArgument && error?.description.contains("--range-size") == true)
                 }
             }
         }
@@ -53,6 +54,7 @@ struct PersistenceTests {
         }
         let meta = try SearchIndex.meta(at: dir + "/index")
         #expect(meta.blockSize == layout.blockSize && meta.rangeSize == layout.rangeSize)
+        #expect(meta.formatVersion == 2 && meta.minReaderVersion == 2)   // a format-1 reader refuses version-2 files
         #expect(meta.reorder == layout.reorder.rawValue)
         #expect(SearchIndex.check(at: dir + "/index").isSound)
     }
