@@ -143,12 +143,10 @@ public final class SearchIndex: @unchecked Sendable {
     }
 
     /// ``search(_:k:algorithm:)`` that also reports the work done (postings and ranges scored).
-    public func search(_ query: VectorRecord, k: Int, algorithm: Algorithm?, stats: inout QueryStats) throws -> [SearchHit] {
+    public func search(_ query: VectorRecord, k: Int, algorithm: Algorithm?,
+                       stats: inout QueryStats) throws -> [SearchHit] {
         guard k >= 1 else { throw IndexError(.invalidArgument, path: "", "k must be at least 1, not \(k)") }
-        if let algorithm, !algorithm.isAvailable(on: segment) {
-            throw IndexError(.invalidArgument, path: "",
-                "algorithm \(algorithm.rawValue) needs a range index, which this index was built without; rebuild it with a range size (sparrow index --range-size 32)")
-        }
+        if let algorithm { try requireSupport(for: algorithm) }
         let resolved = segment.resolve(tokens: query.tokens, weights: query.weights).query
         let scratch = takeScratch()
         defer { returnScratch(scratch) }
@@ -164,6 +162,16 @@ public final class SearchIndex: @unchecked Sendable {
 
     /// Whether this index has what `algorithm` needs.
     public func supports(_ algorithm: Algorithm) -> Bool { algorithm.isAvailable(on: segment) }
+
+    /// Throws ``IndexError`` (`invalidArgument`) saying how to rebuild the index when it lacks what
+    /// `algorithm` needs.
+    public func requireSupport(for algorithm: Algorithm) throws {
+        guard supports(algorithm) else {
+            throw IndexError(.invalidArgument, path: "",
+                "algorithm \(algorithm.rawValue) needs a range index, which this index was built without; "
+                + "rebuild it with a range size (sparrow index --range-size 32)")
+        }
+    }
 
     private func takeScratch() -> QueryScratch {
         scratchPool.withLock { $0.popLast() } ?? QueryScratch()

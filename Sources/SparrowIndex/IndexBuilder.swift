@@ -121,12 +121,17 @@ public struct IndexBuilder {
         forwardWeights = []
         forwardOffsets = []
 
-        var textOffsets: [UInt64] = [0]
-        var texts: [UInt8] = []
-        texts.reserveCapacity(self.texts.count)
-        for d in documents {
-            texts.append(contentsOf: self.texts[Int(self.textOffsets[d])..<Int(self.textOffsets[d + 1])])
-            textOffsets.append(UInt64(texts.count))
+        // Texts and ids follow the documents to their new numbers (input order needs no copy).
+        if options.reorder != .none {
+            var offsets: [UInt64] = [0]
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(texts.count)
+            for d in documents {
+                bytes.append(contentsOf: texts[Int(textOffsets[d])..<Int(textOffsets[d + 1])])
+                offsets.append(UInt64(bytes.count))
+            }
+            (texts, textOffsets) = (bytes, offsets)
+            ids = documents.map { ids[$0] }
         }
         let textTable = StringTable(
             offsets: UnsafeBufferPointer(Self.copy(textOffsets, storage)),
@@ -139,7 +144,7 @@ public struct IndexBuilder {
             ranges: options.rangeSize == 0 ? nil
                 : RangeIndex.build(postings, documentCount: documentCount, rangeSize: options.rangeSize, storage: storage),
             vocabulary: vocabulary,
-            documentIDs: Self.stringTable(documents.map { ids[$0] }, storage),
+            documentIDs: Self.stringTable(ids, storage),
             documentTexts: textTable,
             owner: storage)
         segment.ordering = options.reorder

@@ -58,19 +58,12 @@ extension IndexDirectory {
         if report.problems.isEmpty {
             let scratch = HeapStorage()
             let b = BlockMaxTable.build(p, blockSize: segment.blockMax.blockSize, storage: scratch)
-            if !same(b.offsets, segment.blockMax.offsets) || !same(b.lastDocs, segment.blockMax.lastDocs)
-                || !same(b.maxWeights, segment.blockMax.maxWeights) {
+            if !same(b.sections, segment.blockMax.sections) {
                 report.problems.append("block-max table differs from the posting lists")
             }
             if let stored = segment.ranges {
                 let r = RangeIndex.build(p, documentCount: n, rangeSize: stored.rangeSize, storage: scratch)
-                if !same(r.termOffsets, stored.termOffsets) || !same(r.termRanges, stored.termRanges)
-                    || !same(r.termRangeMax, stored.termRangeMax) || !same(r.termScale, stored.termScale)
-                    || !same(r.termRangeStarts, stored.termRangeStarts)
-                    || !same(r.rangeEntryOffsets, stored.rangeEntryOffsets)
-                    || !same(r.rangePostingOffsets, stored.rangePostingOffsets)
-                    || !same(r.entryTerms, stored.entryTerms) || !same(r.entryStarts, stored.entryStarts)
-                    || !same(r.postingDocs, stored.postingDocs) || !same(r.postingWeights, stored.postingWeights) {
+                if !same(r.sections, stored.sections) {
                     report.problems.append("range index differs from the posting lists")
                 }
             }
@@ -86,9 +79,12 @@ extension IndexDirectory {
         return report
     }
 
-    /// Bytewise equality of two tables.
-    private static func same<T>(_ a: UnsafeBufferPointer<T>, _ b: UnsafeBufferPointer<T>) -> Bool {
-        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count * MemoryLayout<T>.stride) == 0)
+    /// Bytewise equality of two tables' sections.
+    private static func same(_ a: [SectionSource], _ b: [SectionSource]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in
+            x.tag == y.tag && x.bytes.count == y.bytes.count
+                && (x.bytes.isEmpty || memcmp(x.bytes.baseAddress!, y.bytes.baseAddress!, x.bytes.count) == 0)
+        }
     }
 
     private static func checkStrings(_ table: StringTable, what: String, sortedUnique: Bool,

@@ -69,24 +69,10 @@ public enum IndexDirectory {
             SectionSource(SegmentFiles.postingDocs, p.docs),
             SectionSource(SegmentFiles.postingWeights, p.weights),
             SectionSource(SegmentFiles.maxWeights, p.maxWeights),
-            SectionSource(SegmentFiles.blockOffsets, s.blockMax.offsets),
-            SectionSource(SegmentFiles.blockLastDocs, s.blockMax.lastDocs),
-            SectionSource(SegmentFiles.blockMaxWeights, s.blockMax.maxWeights),
-        ])
+        ] + s.blockMax.sections)
         if let r = s.ranges {
-            try SegmentFileWriter.write(path: base + SegmentFiles.ranges.suffix, kind: SegmentFiles.ranges.kind, sections: [
-                SectionSource(SegmentFiles.rangeTermOffsets, r.termOffsets),
-                SectionSource(SegmentFiles.rangeTermRanges, r.termRanges),
-                SectionSource(SegmentFiles.rangeTermMax, r.termRangeMax),
-                SectionSource(SegmentFiles.rangeTermScale, r.termScale),
-                SectionSource(SegmentFiles.rangeTermStarts, r.termRangeStarts),
-                SectionSource(SegmentFiles.rangeEntryOffsets, r.rangeEntryOffsets),
-                SectionSource(SegmentFiles.rangePostingOffsets, r.rangePostingOffsets),
-                SectionSource(SegmentFiles.rangeEntryTerms, r.entryTerms),
-                SectionSource(SegmentFiles.rangeEntryStarts, r.entryStarts),
-                SectionSource(SegmentFiles.rangePostingDocs, r.postingDocs),
-                SectionSource(SegmentFiles.rangePostingWeights, r.postingWeights),
-            ])
+            try SegmentFileWriter.write(path: base + SegmentFiles.ranges.suffix, kind: SegmentFiles.ranges.kind,
+                                        sections: r.sections)
         }
         try SegmentFileWriter.write(path: base + SegmentFiles.terms.suffix, kind: SegmentFiles.terms.kind, sections: [
             SectionSource(SegmentFiles.termOffsets, s.vocabulary.offsets),
@@ -249,7 +235,7 @@ public enum IndexDirectory {
         if !ok { throw IndexError.corrupt(path: path, detail()) }
     }
 
-    static func checkOffsets(_ offsets: UnsafeBufferPointer<UInt64>, total: Int, path: String,
+    private static func checkOffsets(_ offsets: UnsafeBufferPointer<UInt64>, total: Int, path: String,
                                      what: String) throws {
         guard let first = offsets.first, first == 0 else { throw IndexError.corrupt(path: path, "\(what) offsets do not start at 0") }
         var previous: UInt64 = 0
@@ -280,5 +266,30 @@ final class MappedFileSet {
     init(_ files: [MappedFile], _ computed: HeapStorage) {
         self.files = files
         self.computed = computed
+    }
+}
+
+// The sections each derived table is stored as: one list serves the writer and `check`.
+extension BlockMaxTable {
+    var sections: [SectionSource] {
+        [SectionSource(SegmentFiles.blockOffsets, offsets),
+         SectionSource(SegmentFiles.blockLastDocs, lastDocs),
+         SectionSource(SegmentFiles.blockMaxWeights, maxWeights)]
+    }
+}
+
+extension RangeIndex {
+    var sections: [SectionSource] {
+        [SectionSource(SegmentFiles.rangeTermOffsets, termOffsets),
+         SectionSource(SegmentFiles.rangeTermRanges, termRanges),
+         SectionSource(SegmentFiles.rangeTermMax, termRangeMax),
+         SectionSource(SegmentFiles.rangeTermScale, termScale),
+         SectionSource(SegmentFiles.rangeTermStarts, termRangeStarts),
+         SectionSource(SegmentFiles.rangeEntryOffsets, rangeEntryOffsets),
+         SectionSource(SegmentFiles.rangePostingOffsets, rangePostingOffsets),
+         SectionSource(SegmentFiles.rangeEntryTerms, entryTerms),
+         SectionSource(SegmentFiles.rangeEntryStarts, entryStarts),
+         SectionSource(SegmentFiles.rangePostingDocs, postingDocs),
+         SectionSource(SegmentFiles.rangePostingWeights, postingWeights)]
     }
 }

@@ -20,9 +20,8 @@ public struct RawPostingCursor: MaxScoreCursor {
     @inlinable
     public init(_ postings: PostingLists, term: TermID, queryWeight: Float) {
         let r = postings.range(of: term)
-        // Empty buffers may have nil base addresses; point at a dummy then (never read: end == 0).
-        docs = (postings.docs.baseAddress ?? UnsafePointer(bitPattern: 8)!) + r.lowerBound
-        weights = (postings.weights.baseAddress ?? UnsafePointer(bitPattern: 8)!) + r.lowerBound
+        docs = postings.docs.pointer(at: r.lowerBound)
+        weights = postings.weights.pointer(at: r.lowerBound)
         end = r.count
         position = 0
         self.queryWeight = queryWeight
@@ -70,8 +69,8 @@ public struct BlockMaxPostingCursor<Base: MaxScoreCursor>: BlockMaxCursor {
     public init(_ base: Base, table: BlockMaxTable, term: TermID, queryWeight: Float) {
         self.base = base
         let r = table.range(of: term)
-        lastDocs = (table.lastDocs.baseAddress ?? UnsafePointer(bitPattern: 8)!) + r.lowerBound
-        blockMaxima = (table.maxWeights.baseAddress ?? UnsafePointer(bitPattern: 8)!) + r.lowerBound
+        lastDocs = table.lastDocs.pointer(at: r.lowerBound)
+        blockMaxima = table.maxWeights.pointer(at: r.lowerBound)
         blockCount = r.count
         block = 0
         self.queryWeight = queryWeight
@@ -94,5 +93,14 @@ public struct BlockMaxPostingCursor<Base: MaxScoreCursor>: BlockMaxCursor {
     @inlinable
     public mutating func advanceBlock(toAtLeast target: DocID) {
         while block < blockCount && lastDocs[block] < target.rawValue { block &+= 1 }
+    }
+}
+
+extension UnsafeBufferPointer {
+    /// A pointer to element `i`. An empty buffer may have a nil base address; it then yields a
+    /// dummy pointer, which cursors never read (their range is empty).
+    @inlinable @inline(__always)
+    func pointer(at i: Int) -> UnsafePointer<Element> {
+        (baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Element>.alignment)!) + i
     }
 }

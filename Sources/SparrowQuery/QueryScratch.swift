@@ -11,7 +11,8 @@ public struct QueryStats: Sendable, Equatable {
     public init() {}
 }
 
-/// Reusable per-thread working memory for queries: a score accumulator and range bounds, allocated once and kept zeroed between queries.
+/// Reusable per-thread working memory for queries: a score accumulator and range bounds,
+/// allocated once and kept zeroed between queries.
 ///
 /// Not thread-safe: give each thread its own (``SearchIndex`` keeps a pool and hands each search
 /// one scratch exclusively, which is why it may cross threads).

@@ -106,10 +106,7 @@ struct BenchCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let list = try chosen(defaultAlgorithm: searchIndex.defaultAlgorithm)
-        for a in list where !searchIndex.supports(a) {
-            printError("error: \(a.rawValue) needs a range index; rebuild \(index) with --range-size above 0")
-            throw ExitCode(1)
-        }
+        try reportingErrors { for a in list { try searchIndex.requireSupport(for: a) } }
 
         // The exhaustive answers, for agreement.
         let exact = try records.map { try searchIndex.search($0, k: k, algorithm: .exhaustiveTAAT).map(\.id) }

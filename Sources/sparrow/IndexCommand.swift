@@ -53,7 +53,8 @@ struct IndexCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let problem = options.problem { throw ValidationError("--\(problem.hasPrefix("block") ? "block-size" : "range-size"): \(problem).") }
+        if let problem = BuildOptions(blockSize: blockSize).problem { throw ValidationError("--block-size: \(problem).") }
+        if let problem = BuildOptions(rangeSize: rangeSize).problem { throw ValidationError("--range-size: \(problem).") }
     }
 
     func run() throws {
