@@ -20,10 +20,14 @@ let package = Package(
         .target(name: "SparrowIndex", dependencies: ["SparrowCore", "CZlib"]),
         // Query algorithms, generic over the cursor protocols.
         .target(name: "SparrowQuery", dependencies: ["SparrowCore", "SparrowIndex"]),
+        // Text analysis: Lucene-compatible tokenizer and filters, Porter stemmer, BM25 weighting.
+        .target(name: "SparrowText", dependencies: ["SparrowCore"]),
         // Input and output files: JSONL vectors (plain or gzip), TREC runs.
         .target(name: "SparrowFormats", dependencies: ["SparrowCore", "CZlib"]),
+        // Effectiveness metrics with trec_eval's definitions.
+        .target(name: "SparrowEval", dependencies: ["SparrowFormats"]),
         // The façade users import.
-        .target(name: "Sparrow", dependencies: ["SparrowCore", "SparrowIndex", "SparrowQuery", "SparrowFormats"]),
+        .target(name: "Sparrow", dependencies: ["SparrowCore", "SparrowIndex", "SparrowQuery", "SparrowFormats", "SparrowText", "SparrowEval"]),
         .executableTarget(
             name: "sparrow",
             dependencies: ["Sparrow", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -33,6 +37,8 @@ let package = Package(
         .testTarget(name: "SparrowFormatsTests", dependencies: ["SparrowFormats", "SparrowTestSupport"]),
         .testTarget(name: "SparrowIndexTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
         .testTarget(name: "SparrowQueryTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
+        .testTarget(name: "SparrowTextTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
+        .testTarget(name: "SparrowEvalTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
         .testTarget(name: "SparrowTests", dependencies: ["Sparrow", "SparrowTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -16,3 +16,5 @@ public typealias IndexMeta = SparrowIndex.IndexMeta
 public typealias BuildOptions = SparrowIndex.BuildOptions
 /// Work counters of one query.
 public typealias QueryStats = SparrowQuery.QueryStats
+@_exported import SparrowText
+@_exported import SparrowEval

@@ -72,17 +72,17 @@ public final class SearchIndex: @unchecked Sendable {
 
     /// Finishes `builder`, leaving an empty one behind, so the finished builder's buffers are
     /// uniquely owned and ``IndexBuilder/finish(_:)`` can release them as it goes.
-    private static func finish(_ builder: inout IndexBuilder, _ options: BuildOptions) -> Segment {
+    static func finish(_ builder: inout IndexBuilder, _ options: BuildOptions) -> Segment {
         var taken = IndexBuilder()
         swap(&taken, &builder)
         return taken.finish(options)
     }
 
-    private static func validate(_ options: BuildOptions) throws {
+    static func validate(_ options: BuildOptions) throws {
         if let problem = options.problem { throw IndexError(.invalidArgument, path: "", problem) }
     }
 
-    private static func add(_ record: VectorRecord, line: Int, path: String, to builder: inout IndexBuilder,
+    static func add(_ record: VectorRecord, line: Int, path: String, to builder: inout IndexBuilder,
                             lines: inout [Int32]) throws(InputError) {
         do {
             try builder.add(id: record.id, tokens: record.tokens, weights: record.weights, text: record.text)

@@ -112,7 +112,7 @@ public struct VectorRecordParser {
     }
 }
 
-private func parseID(_ s: inout JSONScanner, _ fail: (String) -> InputError) throws -> String {
+func parseID(_ s: inout JSONScanner, _ fail: (String) -> InputError) throws -> String {
     let id: String
     switch s.peekKind() {
     case .string:

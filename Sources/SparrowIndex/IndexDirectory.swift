@@ -44,7 +44,7 @@ public enum IndexDirectory {
             segments: [.init(name: name, documents: segment.documentCount, terms: segment.termCount,
                              postings: segment.postingCount)],
             createdBy: writerName, blockSize: segment.blockMax.blockSize, rangeSize: segment.ranges?.rangeSize ?? 0,
-            reorder: segment.ordering.rawValue)
+            reorder: segment.ordering.rawValue, text: segment.textWeighting)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json: Data
@@ -170,6 +170,7 @@ public enum IndexDirectory {
         let segment = Segment(postings: postings, blockMax: blockMax, ranges: ranges, vocabulary: vocabulary,
                               documentIDs: ids, documentTexts: texts, owner: MappedFileSet(files, storage))
         segment.ordering = meta.reorder.flatMap(BuildOptions.Reorder.init(rawValue:)) ?? .none
+        segment.textWeighting = meta.text
         return segment
     }
 

@@ -25,6 +25,8 @@ public struct IndexMeta: Codable, Sendable, Equatable {
     public var rangeSize: Int?
     /// How documents were numbered (``BuildOptions/Reorder``); absent means input order.
     public var reorder: String?
+    /// For an index built from text: how its weights were made. Absent for a sparse-vector index.
+    public var text: TextWeighting?
 
     public struct SegmentMeta: Codable, Sendable, Equatable {
         /// File name stem: the segment's files are `NAME.postings`, `NAME.terms`, `NAME.docs`.
@@ -37,6 +39,34 @@ public struct IndexMeta: Codable, Sendable, Equatable {
     public static let formatName = "sparrow-index"
     public static let fileName = "meta.json"
     public static let currentCodec = "raw-f32"
+}
+
+/// How the weights of an index built from text were computed, so that queries can be analysed
+/// and weighted the same way, and so a reader can tell what the scores mean.
+public struct TextWeighting: Codable, Sendable, Equatable {
+    /// The weighting model; `bm25` (Lucene's BM25, the only one so far).
+    public var model: String
+    /// The analyzer's settings, as the text library encodes them (`tokenizer`, `stemmer`, …).
+    public var analyzer: [String: String]
+    public var k1: Double
+    public var b: Double
+    /// Documents with at least one term (Lucene's `docCount`, the N of idf).
+    public var documentsWithTerms: Int
+    /// Term occurrences over all documents (Lucene's `sumTotalTermFreq`).
+    public var totalTermCount: Int
+    /// `totalTermCount / documentsWithTerms`, as the scores used it.
+    public var averageLength: Double
+
+    public init(model: String, analyzer: [String: String], k1: Double, b: Double, documentsWithTerms: Int,
+                totalTermCount: Int, averageLength: Double) {
+        self.model = model
+        self.analyzer = analyzer
+        self.k1 = k1
+        self.b = b
+        self.documentsWithTerms = documentsWithTerms
+        self.totalTermCount = totalTermCount
+        self.averageLength = averageLength
+    }
 }
 
 /// The files of one segment, by role.

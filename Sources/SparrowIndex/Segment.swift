@@ -80,6 +80,8 @@ public final class Segment: @unchecked Sendable {
     public let ranges: RangeIndex?
     /// How the documents were numbered when the index was built.
     public internal(set) var ordering: BuildOptions.Reorder = .none
+    /// For an index built from text, how its weights were made (recorded in `meta.json`).
+    public var textWeighting: TextWeighting?
     /// Tokens, sorted by bytes; a token's position is its ``TermID``.
     public let vocabulary: StringTable
     /// External document ids, by internal document number.

@@ -12,6 +12,7 @@ struct BenchCommand: ParsableCommand {
             and result ids). Prints per algorithm: mean, p50 and p99 latency in µs, queries per
             second, postings (and BMP ranges) scored per query, and agreement with the exhaustive
             top-k (recall of its documents, and the share of queries with the identical ranking).
+            On a text (BM25) index the queries are text and the timing includes analysing them.
             Pin the process to one core for stable figures: taskset -c 1 sparrow bench ...
 
             Examples:
@@ -99,7 +100,9 @@ struct BenchCommand: ParsableCommand {
         let searchIndex = try reportingErrors { try SearchIndex.open(at: index, verifyChecksums: !noVerify) }
         let openSeconds = seconds(since: openStart)
         let info = try reportingErrors { try IndexInfo.read(index) }
-        var records = try reportingErrors { try readVectorRecords(fromFile: queries) }.map(\.record)
+        var records = try reportingErrors { try searchIndex.readQueries(fromFile: queries) }.map(\.record)
+        // On a text index the timed work includes analysing the query text, as a user's query does.
+        let analyse = searchIndex.textWeighting != nil
         if let limit { records = Array(records.prefix(limit)) }
         guard !records.isEmpty else {
             printError("error: \(queries) holds no queries")
@@ -113,7 +116,11 @@ struct BenchCommand: ParsableCommand {
 
         var rows: [Row] = []
         for algorithm in list {
-            for i in 0..<warmup { _ = try searchIndex.search(records[i % records.count], k: k, algorithm: algorithm) }
+            for i in 0..<warmup {
+                let record = records[i % records.count]
+                _ = try searchIndex.search(analyse ? try searchIndex.queryVector(text: record.text!) : record,
+                                           k: k, algorithm: algorithm)
+            }
             var micros: [Double] = []
             micros.reserveCapacity(records.count)
             var postings = 0
@@ -123,7 +130,8 @@ struct BenchCommand: ParsableCommand {
             for (i, record) in records.enumerated() {
                 var stats = QueryStats()
                 let started = ContinuousClock.now
-                let hits = try searchIndex.search(record, k: k, algorithm: algorithm, stats: &stats)
+                let query = analyse ? try searchIndex.queryVector(text: record.text!) : record
+                let hits = try searchIndex.search(query, k: k, algorithm: algorithm, stats: &stats)
                 let elapsed = ContinuousClock.now - started
                 micros.append(Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12)
                 postings += stats.postingsScored

@@ -10,10 +10,16 @@ import Darwin
 struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
-        abstract: "Build an index from a sparse-vector JSONL file.",
+        abstract: "Build an index from a sparse-vector JSONL file, or a BM25 index from text.",
         discussion: """
             Each input line is one document: {"id": "d1", "vector": {"token": 0.53, ...}} with an optional
             "content", "contents" or "text" string stored for display. Plain or gzip input.
+
+            With --text, each line is a text document instead: BEIR {"_id", "title", "text"} (title and
+            text joined by a space), {"id", "text"}, or id<TAB>text in a .tsv file. The text is analysed
+            (--analyzer english by default: Lucene's StandardTokenizer, possessives, lower case, stop
+            words, Porter stemmer, as Anserini does) and every posting stores its BM25 weight, computed
+            as Lucene computes it (k1 0.9 and b 0.4 by default, as in Anserini). Queries are then text.
             The first bad line stops the build with its file, line and field; an existing index at
             --output is replaced only when the new one is complete.
 
@@ -27,6 +33,7 @@ struct IndexCommand: ParsableCommand {
             Examples:
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index --reorder --range-size 32
+              sparrow index --text --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-bm25
             """
     )
 
@@ -48,6 +55,17 @@ struct IndexCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print no progress line, only the summary.")
     var quiet = false
 
+    @Flag(name: .long, help: "The input is text: build a BM25 index.")
+    var text = false
+
+    @OptionGroup(title: "Text indexes (--text)") var analysis: AnalyzerOptions
+
+    @Option(name: .long, help: "BM25 k1 (with --text).")
+    var k1: Float = BM25().k1
+
+    @Option(name: .long, help: "BM25 b (with --text).")
+    var b: Float = BM25().b
+
     var options: BuildOptions {
         BuildOptions(blockSize: blockSize, rangeSize: rangeSize, reorder: reorder ? .cluster : .none)
     }
@@ -55,14 +73,17 @@ struct IndexCommand: ParsableCommand {
     func validate() throws {
         if let problem = BuildOptions(blockSize: blockSize).problem { throw ValidationError("--block-size: \(problem).") }
         if let problem = BuildOptions(rangeSize: rangeSize).problem { throw ValidationError("--range-size: \(problem).") }
+        if let problem = BM25(k1: k1, b: b).problem { throw ValidationError("--k1/--b: \(problem).") }
+        _ = try analysis.resolved()
     }
 
     func run() throws {
         let start = ContinuousClock.now
         let showProgress = !quiet && isatty(2) == 1
         var lastDraw = start
+        let textOptions = TextIndexOptions(analyzer: try analysis.resolved(), bm25: BM25(k1: k1, b: b))
         let index = try reportingErrors {
-            try SearchIndex.build(fromVectorFile: input, options: options, progress: showProgress ? { p in
+            let progress: ((BuildProgress) -> Void)? = showProgress ? { p in
                 let now = ContinuousClock.now
                 guard now - lastDraw > .milliseconds(250) else { return }
                 lastDraw = now
@@ -70,7 +91,10 @@ struct IndexCommand: ParsableCommand {
                 let rate = Double(p.documents) / max(elapsed, 1e-9)
                 let eta = p.fraction > 0.01 ? elapsed * (1 - p.fraction) / p.fraction : 0
                 writeAll(2, "\r\(p.documents) docs  \(Int(rate)) docs/s  \(Int(p.fraction * 100))%  ETA \(Int(eta))s   ")
-            } : nil)
+            } : nil
+            return text
+                ? try SearchIndex.build(fromTextFile: input, text: textOptions, options: options, progress: progress)
+                : try SearchIndex.build(fromVectorFile: input, options: options, progress: progress)
         }
         if showProgress { writeAll(2, "\r\u{1B}[K") }
         try reportingErrors { try index.write(to: output) }

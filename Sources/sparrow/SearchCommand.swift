@@ -10,16 +10,28 @@ import Darwin
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
-        abstract: "Search an index with sparse-vector queries.",
+        abstract: "Search an index with sparse-vector or text queries.",
         discussion: """
-            With --queries, every line of the file is a query ({"id": "q1", "vector": {...}}) and the
-            results are written as a TREC run (qid Q0 docid rank score sparrow) to --output or stdout.
-            With --query, one ad-hoc query given as a {"token": weight} object is answered with a
-            readable table that shows the stored text.
+            With --queries, every line of the file is a query and the results are written as a TREC
+            run (qid Q0 docid rank score sparrow) to --output or stdout. With --query, one ad-hoc query
+            is answered with a readable table that shows the stored text.
+
+            On a sparse-vector index a query is a vector: {"id": "q1", "vector": {...}} lines, or a
+            {"token": weight} object for --query. On a text (BM25) index a query is text: BEIR
+            queries.jsonl ({"_id", "text"}), {"id", "text"} lines or a TREC topic TSV (qid<TAB>text),
+            and --query takes plain text; it is analysed as the documents were, and a repeated word
+            counts as often as it occurs.
+
+            --eval QRELS scores the run right away (see sparrow eval): the metrics go to stdout when
+            the run goes to --output, otherwise to stderr. The judged queries of --queries count, so
+            one that retrieves nothing scores 0 (as trec_eval -c does; Anserini's regressions use -c).
 
             Examples:
               sparrow search --index /tmp/toy-index --query '{"manhattan": 1.5, "project": 1.0}' -k 5
               sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl --output run.trec
+              sparrow search --index /tmp/scifact-bm25 --query "vitamin d deficiency"
+              sparrow search --index /tmp/scifact-bm25 --queries ../shared/data/scifact/queries.test.jsonl \\
+                  -k 1000 --output run.trec --eval ../shared/data/scifact/qrels/test.tsv
             """
     )
 
@@ -44,6 +56,11 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .long, help: "The run tag written in the last column of the TREC run.")
     var runTag: String = "sparrow"
 
+    @Option(name: .long, help: "Relevance judgments to score the run with (BEIR TSV or TREC qrels).")
+    var eval: String?
+
+    @OptionGroup var metricOptions: MetricOptions
+
     func validate() throws {
         guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k)).") }
         guard (queries == nil) != (query == nil) else {
@@ -52,16 +69,23 @@ struct SearchCommand: ParsableCommand {
         guard !runTag.isEmpty, !runTag.contains(where: \.isWhitespace) else {
             throw ValidationError("--run-tag must be one word.")
         }
+        if eval != nil && queries == nil { throw ValidationError("--eval needs --queries.") }
+        _ = try metricOptions.parsed()
     }
 
     func run() throws {
         let searchIndex = try reportingErrors { try SearchIndex.open(at: index) }
         if let query {
-            let record = try reportingErrors { try parseQueryVector(query) }
+            let record = try reportingErrors {
+                searchIndex.textWeighting != nil ? try searchIndex.queryVector(text: query) : try parseQueryVector(query)
+            }
             try printTable(searchIndex, record)
             return
         }
-        let records = try reportingErrors { try readVectorRecords(fromFile: queries!) }
+        let metrics = try metricOptions.parsed()
+        let judgments = try eval.map { path in try reportingErrors { try Qrels.read(path: path) } }
+        let records = try reportingErrors { try searchIndex.readQueries(fromFile: queries!) }
+        var ranking = Run()
         var out = ""
         var fd: Int32 = 1
         if let output {
@@ -89,7 +113,9 @@ struct SearchCommand: ParsableCommand {
             let started = ContinuousClock.now
             let hits = try reportingErrors { try searchIndex.search(record, k: k, algorithm: algorithm.algorithm) }
             searching += ContinuousClock.now - started
+            if judgments != nil { ranking.include(query: record.id) }
             for hit in hits {
+                if judgments != nil { ranking.append(query: record.id, doc: hit.id, score: Double(hit.score)) }
                 out += trecRunLine(queryID: record.id, documentID: hit.id, rank: hit.rank, score: hit.score, tag: runTag)
                 out += "\n"
             }
@@ -101,6 +127,11 @@ struct SearchCommand: ParsableCommand {
             let mean = records.isEmpty ? 0 : micros / Double(records.count)
             printError("wrote \(records.count) queries x top-\(k) to \(output) "
                 + "(\(algorithm.name(on: searchIndex)), mean \(formatted(mean, decimals: 1)) µs per query)")
+        }
+        if let judgments {
+            let report = Evaluator.evaluate(run: ranking, qrels: judgments, metrics: metrics, includeUnretrieved: false)
+                .report(perQuery: false)
+            if output != nil { print(report, terminator: "") } else { printError(String(report.dropLast())) }
         }
     }
 
