@@ -84,8 +84,16 @@ public final class SearchIndex: @unchecked Sendable {
 
     static func add(_ record: VectorRecord, line: Int, path: String, to builder: inout IndexBuilder,
                             lines: inout [Int32]) throws(InputError) {
-        do {
+        try reportProblems(line: line, path: path, lines: &lines) { () throws(IndexBuilder.Problem) in
             try builder.add(id: record.id, tokens: record.tokens, weights: record.weights, text: record.text)
+        }
+    }
+
+    /// Runs one `IndexBuilder.add`, turning its refusal into an ``InputError`` at `path:line`.
+    static func reportProblems(line: Int, path: String, lines: inout [Int32],
+                               _ add: () throws(IndexBuilder.Problem) -> Void) throws(InputError) {
+        do {
+            try add()
             lines.append(Int32(clamping: line))
         } catch {
             switch error {

@@ -142,19 +142,21 @@ struct TermStatistics {
         let idf = documentFrequency.map { BM25.idf(documentFrequency: Int($0), documentCount: withTerms) }
 
         var builder = IndexBuilder()
-        var tokens: [String] = []
+        let builderTerm = termStrings.map { builder.intern($0) }
+        var terms: [UInt32] = []
         var weights: [Float] = []
         for d in 0..<ids.count {
-            tokens.removeAll(keepingCapacity: true)
+            terms.removeAll(keepingCapacity: true)
             weights.removeAll(keepingCapacity: true)
             let inverseNorm = inverseNorms[Int(SmallFloat.intToByte4(lengths[d]))]
             for p in docStarts[d]..<docStarts[d + 1] {
                 let t = Int(docTerms[p])
-                tokens.append(termStrings[t])
+                terms.append(builderTerm[t])
                 weights.append(BM25.weight(idf: idf[t], frequency: Int(docFrequencies[p]), inverseNorm: inverseNorm))
             }
-            let record = VectorRecord(id: ids[d], tokens: tokens, weights: weights, text: texts[d])
-            try SearchIndex.add(record, line: Int(lines[d]), path: path, to: &builder, lines: &scratchLines)
+            try SearchIndex.reportProblems(line: Int(lines[d]), path: path, lines: &scratchLines) { () throws(IndexBuilder.Problem) in
+                try builder.add(id: ids[d], termIDs: terms, weights: weights, text: texts[d])
+            }
         }
         let segment = SearchIndex.finish(&builder, buildOptions)
         segment.textWeighting = TextWeighting(

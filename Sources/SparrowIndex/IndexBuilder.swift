@@ -24,6 +24,7 @@ public struct IndexBuilder {
     private var forwardWeights: [Float] = []
     private var forwardOffsets: [Int] = [0]
     private var lastSeen: [Int32] = []   // per provisional term: last document that used it
+    private var scratchTerms: [UInt32] = []
 
     public init() {}
 
@@ -35,30 +36,46 @@ public struct IndexBuilder {
     /// Adds a document. Weights must be finite and non-negative; tokens must not repeat.
     public mutating func add(id: String, tokens docTokens: [String], weights: [Float], text: String?) throws(Problem) {
         precondition(docTokens.count == weights.count)
+        var terms = [UInt32]()
+        swap(&terms, &scratchTerms)
+        defer { swap(&terms, &scratchTerms) }
+        terms.removeAll(keepingCapacity: true)
+        for token in docTokens { terms.append(intern(token)) }
+        try add(id: id, termIDs: terms, weights: weights, text: text)
+    }
+
+    /// The builder's number for `token`, adding it to the vocabulary when new. Lets a caller that
+    /// already numbers its terms add documents by number (``add(id:termIDs:weights:text:)``)
+    /// without hashing every token string again.
+    public mutating func intern(_ token: String) -> UInt32 {
+        if let known = tokenIDs[ExactString(token)] { return known }
+        let t = UInt32(tokens.count)
+        tokenIDs[ExactString(token)] = t
+        tokens.append(token)
+        lastSeen.append(-1)
+        return t
+    }
+
+    /// Adds a document whose terms are numbers from ``intern(_:)``. The same rules as
+    /// ``add(id:tokens:weights:text:)`` apply.
+    public mutating func add(id: String, termIDs: [UInt32], weights: [Float], text: String?) throws(Problem) {
+        precondition(termIDs.count == weights.count)
         guard ids.count < Int(DocID.maxValid) && ids.count < Int(Int32.max) else { throw .tooManyDocuments }
         let key = ExactString(id)
         if let first = idIndex[key] { throw .duplicateID(id: id, firstDocument: first) }
         let doc = Int32(ids.count)
         let start = forwardTerms.count
-        for (token, w) in zip(docTokens, weights) {
+        for (t, w) in zip(termIDs, weights) {
+            precondition(Int(t) < tokens.count, "term number \(t) was not interned")
             guard w.isFinite && w >= 0 else {
                 forwardTerms.removeSubrange(start...)
                 forwardWeights.removeSubrange(start...)
-                throw .invalidWeight(token: token, weight: w)
-            }
-            let t: UInt32
-            if let known = tokenIDs[ExactString(token)] {
-                t = known
-            } else {
-                t = UInt32(tokens.count)
-                tokenIDs[ExactString(token)] = t
-                tokens.append(token)
-                lastSeen.append(-1)
+                throw .invalidWeight(token: tokens[Int(t)], weight: w)
             }
             guard lastSeen[Int(t)] != doc else {
                 forwardTerms.removeSubrange(start...)
                 forwardWeights.removeSubrange(start...)
-                throw .duplicateToken(token: token)
+                throw .duplicateToken(token: tokens[Int(t)])
             }
             lastSeen[Int(t)] = doc
             forwardTerms.append(t)
@@ -77,6 +94,7 @@ public struct IndexBuilder {
         tokenIDs = [:]
         idIndex = [:]
         lastSeen = []
+        scratchTerms = []
         let storage = HeapStorage()
         let termCount = tokens.count
         let documentCount = ids.count

@@ -92,6 +92,7 @@ public struct Analyzer: Sendable, Equatable, Codable, CustomStringConvertible {
         scalars.reserveCapacity(text.utf8.count)
         for s in text.unicodeScalars { scalars.append(s.value) }
         var word: [UInt32] = []
+        var utf8: [UInt8] = []
         scalars.withUnsafeBufferPointer { all in
             forEachToken(all) { range in
                 word.removeAll(keepingCapacity: true)
@@ -100,7 +101,7 @@ public struct Analyzer: Sendable, Equatable, Codable, CustomStringConvertible {
                 if lowercase { Self.lowercase(&word) }
                 if stopWords == .lucene && Self.isEnglishStopWord(word) { return }
                 if stemmer == .porter { PorterStemmer.stem(&word) }
-                body(Self.string(word))
+                body(Self.string(word, buffer: &utf8))
             }
         }
     }
@@ -209,10 +210,17 @@ public struct Analyzer: Sendable, Equatable, Codable, CustomStringConvertible {
         return englishStopWords.contains(packed)
     }
 
-    static func string(_ word: [UInt32]) -> String {
-        var view = String.UnicodeScalarView()
-        for s in word { if let u = Unicode.Scalar(s) { view.append(u) } }
-        return String(view)
+    /// `word` as a string, encoded through `buffer` (reused, to avoid growing a string scalar by scalar).
+    static func string(_ word: [UInt32], buffer: inout [UInt8]) -> String {
+        buffer.removeAll(keepingCapacity: true)
+        for s in word {
+            if s < 0x80 {
+                buffer.append(UInt8(s))
+            } else if let u = Unicode.Scalar(s) {
+                buffer.append(contentsOf: UTF8.encode(u)!)
+            }
+        }
+        return String(decoding: buffer, as: UTF8.self)
     }
 }
 

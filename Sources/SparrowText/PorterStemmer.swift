@@ -14,14 +14,17 @@ public enum PorterStemmer {
     /// Stems `word` in place.
     public static func stem(_ word: inout [UInt32]) {
         guard word.count > 2 else { return }
-        var s = State(b: word)
+        var s = State(b: [])
+        swap(&s.b, &word)   // work on the caller's storage: no copy
+        s.k = s.b.count - 1
         s.step1ab()
         s.step1c()
         s.step2()
         s.step3()
         s.step4()
         s.step5()
-        if s.changed || s.k + 1 != word.count { word = Array(s.b[0...s.k]) }
+        swap(&s.b, &word)
+        word.removeSubrange((s.k + 1)...)
     }
 
     /// Stems a `String` (convenience for tests and tools).

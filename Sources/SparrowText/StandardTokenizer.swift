@@ -109,8 +109,8 @@ struct ScanView {
         var state = State.start
         var lastAccept = start
         var i = start
+        var kind = classAt(i).kind   // the class of the character at `i`, looked up once
         while i < limit {
-            let kind = classAt(i).kind
             let next: State?
             switch (state, kind) {
             case (.start, .extendNumLet), (.leadingConnector, .extendNumLet): next = .leadingConnector
@@ -142,7 +142,12 @@ struct ScanView {
             }
             guard let next else { break }
             state = next
-            i = skipAttached(i + 1)
+            i += 1
+            while i < limit {   // attached characters (WB4), leaving `kind` at the next one
+                kind = classAt(i).kind
+                guard kind == .extendOrFormat || kind == .zwj else { break }
+                i += 1
+            }
             switch state {
             case .letter, .hebrewLetter, .digit, .katakana, .connector, .hebrewUnit: lastAccept = i
             default: break

@@ -43,12 +43,15 @@ struct WordClass: Equatable {
 }
 
 /// Code point → ``WordClass``, as a two-level table built once from the generated runs.
-final class WordClassTable: Sendable {
+///
+/// The table lives for the whole process (it is the shared instance), so it is kept in plain
+/// allocated memory and read without bounds checks on the tokenizer's hot path.
+final class WordClassTable: @unchecked Sendable {
     static let shared = WordClassTable()
 
     /// For each block of 128 code points, the offset of its 128 values in `values`.
-    let blockStarts: [Int32]
-    let values: [UInt16]
+    private let blockStarts: UnsafeMutablePointer<Int32>
+    private let values: UnsafeMutablePointer<UInt16>
 
     private init() {
         var full = [UInt16](repeating: 0, count: 0x110000)
@@ -84,16 +87,15 @@ final class WordClassTable: Sendable {
                 starts.append(offset)
             }
         }
-        blockStarts = starts
-        self.values = values
+        blockStarts = .allocate(capacity: starts.count)
+        blockStarts.initialize(from: starts, count: starts.count)
+        self.values = .allocate(capacity: values.count)
+        self.values.initialize(from: values, count: values.count)
     }
 
+    @inline(__always)
     func callAsFunction(_ scalar: UInt32) -> WordClass {
         guard scalar < 0x110000 else { return WordClass(raw: 0) }
-        return blockStarts.withUnsafeBufferPointer { starts in
-            values.withUnsafeBufferPointer { values in
-                WordClass(raw: values[Int(starts[Int(scalar >> 7)]) + Int(scalar & 127)])
-            }
-        }
+        return WordClass(raw: values[Int(blockStarts[Int(scalar >> 7)]) + Int(scalar & 127)])
     }
 }
