@@ -132,8 +132,18 @@ public final class SearchIndex: @unchecked Sendable {
     }
 
     /// Checks every checksum and structural invariant of the index at `path`.
+    ///
+    /// For an index built from text this includes recomputing every BM25 weight from the stored
+    /// term frequencies, document lengths and settings.
     public static func check(at path: String) -> IndexCheckReport {
-        IndexDirectory.check(path)
+        var report = IndexDirectory.check(path)
+        guard report.isSound, let meta = try? IndexDirectory.readMeta(path), meta.text != nil else { return report }
+        do {
+            report.problems += textWeightProblems(try IndexDirectory.open(path, verifyChecksums: false))
+        } catch {
+            report.problems.append("\(error)")
+        }
+        return report
     }
 
     // MARK: Searching

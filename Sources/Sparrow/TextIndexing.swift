@@ -84,6 +84,43 @@ extension SearchIndex {
     }
 }
 
+extension SearchIndex {
+    /// Disagreements between a text index's weights and a fresh BM25 computation from its stored
+    /// frequencies, lengths and settings (empty when they agree bit for bit).
+    static func textWeightProblems(_ segment: Segment) -> [String] {
+        guard let weighting = segment.textWeighting else { return [] }
+        guard let counts = segment.frequencies else { return ["text index without term frequencies"] }
+        guard Analyzer(settings: weighting.analyzer) != nil else {
+            return ["unknown analyzer settings \(weighting.analyzer)"]
+        }
+        let lengths = counts.lengths
+        let withTerms = lengths.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
+        let total = lengths.reduce(0) { $0 + Int($1) }
+        guard withTerms == weighting.documentsWithTerms, total == weighting.totalTermCount else {
+            return ["meta.json says \(weighting.documentsWithTerms) documents with \(weighting.totalTermCount) terms; "
+                    + "the lengths give \(withTerms) with \(total)"]
+        }
+        let averageLength = withTerms > 0 ? Float(Double(total) / Double(withTerms)) : 1
+        let bm25 = BM25(k1: Float(weighting.k1), b: Float(weighting.b))
+        let inverseNorms = bm25.inverseNorms(averageLength: averageLength)
+        let postings = segment.postings
+        for t in 0..<postings.termCount {
+            let range = postings.range(of: TermID(t))
+            let idf = BM25.idf(documentFrequency: range.count, documentCount: withTerms)
+            for i in range {
+                let doc = Int(postings.docs[i])
+                let expected = BM25.weight(idf: idf, frequency: Int(counts.frequencies[i]),
+                                           inverseNorm: inverseNorms[Int(SmallFloat.intToByte4(Int(lengths[doc])))])
+                if expected != postings.weights[i] {
+                    return ["term \(segment.vocabulary.string(at: t)), document \(segment.externalID(of: DocID(UInt32(doc)))): "
+                            + "weight \(postings.weights[i]) differs from BM25's \(expected)"]
+                }
+            }
+        }
+        return []
+    }
+}
+
 /// Term frequencies, document lengths and document frequencies gathered in one pass over a
 /// text collection; BM25 weights need the collection totals, so they are computed at the end.
 struct TermStatistics {
@@ -141,21 +178,25 @@ struct TermStatistics {
         let inverseNorms = options.bm25.inverseNorms(averageLength: averageLength)
         let idf = documentFrequency.map { BM25.idf(documentFrequency: Int($0), documentCount: withTerms) }
 
-        var builder = IndexBuilder()
+        var builder = IndexBuilder(storesFrequencies: true)
         let builderTerm = termStrings.map { builder.intern($0) }
         var terms: [UInt32] = []
         var weights: [Float] = []
+        var frequencies: [UInt32] = []
         for d in 0..<ids.count {
             terms.removeAll(keepingCapacity: true)
             weights.removeAll(keepingCapacity: true)
+            frequencies.removeAll(keepingCapacity: true)
             let inverseNorm = inverseNorms[Int(SmallFloat.intToByte4(lengths[d]))]
             for p in docStarts[d]..<docStarts[d + 1] {
                 let t = Int(docTerms[p])
                 terms.append(builderTerm[t])
                 weights.append(BM25.weight(idf: idf[t], frequency: Int(docFrequencies[p]), inverseNorm: inverseNorm))
+                frequencies.append(UInt32(docFrequencies[p]))
             }
             try SearchIndex.reportProblems(line: Int(lines[d]), path: path, lines: &scratchLines) { () throws(IndexBuilder.Problem) in
-                try builder.add(id: ids[d], termIDs: terms, weights: weights, text: texts[d])
+                try builder.add(id: ids[d], termIDs: terms, weights: weights, frequencies: frequencies,
+                                length: lengths[d], text: texts[d])
             }
         }
         let segment = SearchIndex.finish(&builder, buildOptions)

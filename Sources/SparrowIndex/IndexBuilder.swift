@@ -25,8 +25,17 @@ public struct IndexBuilder {
     private var forwardOffsets: [Int] = [0]
     private var lastSeen: [Int32] = []   // per provisional term: last document that used it
     private var scratchTerms: [UInt32] = []
+    /// Term frequencies (per forward posting) and lengths (per document), when the documents came
+    /// with them; either every document has them or none does.
+    private var forwardFrequencies: [UInt32] = []
+    private var lengths: [UInt32] = []
 
-    public init() {}
+    /// Whether documents come with term frequencies and lengths, which the index then stores.
+    public let storesFrequencies: Bool
+
+    public init(storesFrequencies: Bool = false) {
+        self.storesFrequencies = storesFrequencies
+    }
 
     /// The number of documents added.
     public var documentCount: Int { ids.count }
@@ -35,7 +44,7 @@ public struct IndexBuilder {
 
     /// Adds a document. Weights must be finite and non-negative; tokens must not repeat.
     public mutating func add(id: String, tokens docTokens: [String], weights: [Float], text: String?) throws(Problem) {
-        precondition(docTokens.count == weights.count)
+        precondition(docTokens.count == weights.count && !storesFrequencies)
         var terms = [UInt32]()
         swap(&terms, &scratchTerms)
         defer { swap(&terms, &scratchTerms) }
@@ -58,8 +67,15 @@ public struct IndexBuilder {
 
     /// Adds a document whose terms are numbers from ``intern(_:)``. The same rules as
     /// ``add(id:tokens:weights:text:)`` apply.
-    public mutating func add(id: String, termIDs: [UInt32], weights: [Float], text: String?) throws(Problem) {
-        precondition(termIDs.count == weights.count)
+    ///
+    /// When ``storesFrequencies`` is set (an index built from text), every document also passes
+    /// each term's `frequencies` and its `length` (number of terms), and the index stores them
+    /// (``TermFrequencies``).
+    public mutating func add(id: String, termIDs: [UInt32], weights: [Float], frequencies: [UInt32]? = nil,
+                             length: Int? = nil, text: String?) throws(Problem) {
+        precondition(termIDs.count == weights.count && (frequencies == nil || frequencies!.count == termIDs.count))
+        precondition((frequencies != nil) == storesFrequencies && (length != nil) == storesFrequencies,
+                     "give term frequencies and a length exactly when storesFrequencies is set")
         guard ids.count < Int(DocID.maxValid) && ids.count < Int(Int32.max) else { throw .tooManyDocuments }
         let key = ExactString(id)
         if let first = idIndex[key] { throw .duplicateID(id: id, firstDocument: first) }
@@ -80,6 +96,10 @@ public struct IndexBuilder {
             lastSeen[Int(t)] = doc
             forwardTerms.append(t)
             forwardWeights.append(w)
+        }
+        if let frequencies, let length {
+            forwardFrequencies.append(contentsOf: frequencies)
+            lengths.append(UInt32(clamping: length))
         }
         idIndex[key] = ids.count
         ids.append(id)
@@ -124,6 +144,8 @@ public struct IndexBuilder {
         let weights = storage.allocate(Float.self, count: postingCount)
         let maxWeights = storage.allocate(Float.self, count: termCount)
         maxWeights.initialize(repeating: 0)
+        let hasFrequencies = storesFrequencies
+        let frequencies = storage.allocate(UInt32.self, count: hasFrequencies ? postingCount : 0)
         var cursor = [Int](offsets.dropLast().map { Int($0) })
         for (newDoc, d) in documents.enumerated() {
             for i in forwardOffsets[d]..<forwardOffsets[d + 1] {
@@ -131,6 +153,7 @@ public struct IndexBuilder {
                 let at = cursor[t]
                 docs[at] = UInt32(newDoc)
                 weights[at] = forwardWeights[i]
+                if hasFrequencies { frequencies[at] = forwardFrequencies[i] }
                 if forwardWeights[i] > maxWeights[t] { maxWeights[t] = forwardWeights[i] }
                 cursor[t] = at + 1
             }
@@ -138,6 +161,11 @@ public struct IndexBuilder {
         forwardTerms = []
         forwardWeights = []
         forwardOffsets = []
+        forwardFrequencies = []
+        let termFrequencies = hasFrequencies
+            ? TermFrequencies(frequencies: UnsafeBufferPointer(frequencies),
+                              lengths: UnsafeBufferPointer(Self.copy(documents.map { lengths[$0] }, storage)))
+            : nil
 
         // Texts and ids follow the documents to their new numbers (input order needs no copy).
         if options.reorder != .none {
@@ -164,6 +192,7 @@ public struct IndexBuilder {
             vocabulary: vocabulary,
             documentIDs: Self.stringTable(ids, storage),
             documentTexts: textTable,
+            frequencies: termFrequencies,
             owner: storage)
         segment.ordering = options.reorder
         return segment

@@ -20,7 +20,7 @@ extension IndexDirectory {
         let segment: Segment
         do {
             let meta = try readMeta(path)
-            for f in SegmentFiles.present(ranges: (meta.rangeSize ?? 0) > 0) {
+            for f in SegmentFiles.present(ranges: (meta.rangeSize ?? 0) > 0, frequencies: meta.text != nil) {
                 let file = path + "/" + meta.segments[0].name + "." + f.suffix
                 report.files.append((file, Posix.fileSize(file)))
             }
@@ -66,6 +66,20 @@ extension IndexDirectory {
                 if !same(r.sections, stored.sections) {
                     report.problems.append("range index differs from the posting lists")
                 }
+            }
+        }
+        if let f = segment.frequencies, report.problems.isEmpty {
+            // Every posting occurs at least once, and a document's frequencies add up to its length.
+            var sums = [UInt64](repeating: 0, count: n)
+            for (i, tf) in f.frequencies.enumerated() {
+                if tf == 0 {
+                    report.problems.append("posting \(i) has term frequency 0")
+                    break
+                }
+                sums[Int(p.docs[i])] += UInt64(tf)
+            }
+            if let d = (0..<n).first(where: { sums[$0] != UInt64(f.lengths[$0]) }) {
+                report.problems.append("document \(d): length \(f.lengths[d]) differs from its term frequencies' sum \(sums[d])")
             }
         }
         checkStrings(segment.vocabulary, what: "token", sortedUnique: true, into: &report)

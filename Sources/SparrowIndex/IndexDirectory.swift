@@ -55,7 +55,8 @@ public enum IndexDirectory {
         try Posix.replaceAtomically(path + "/" + IndexMeta.fileName, with: MetaEnvelope.wrap(Array(json)), directory: path)
 
         // The commit is done; anything else that looks like ours is an older or abandoned segment.
-        let keep = Set(SegmentFiles.present(ranges: segment.ranges != nil).map { "\(name).\($0.suffix)" })
+        let keep = Set(SegmentFiles.present(ranges: segment.ranges != nil, frequencies: segment.frequencies != nil)
+            .map { "\(name).\($0.suffix)" })
         for file in try Posix.listDirectory(path) where file.hasPrefix("seg-") && !keep.contains(file) {
             unlink(path + "/" + file)
         }
@@ -73,6 +74,10 @@ public enum IndexDirectory {
         if let r = s.ranges {
             try SegmentFileWriter.write(path: base + SegmentFiles.ranges.suffix, kind: SegmentFiles.ranges.kind,
                                         sections: r.sections)
+        }
+        if let f = s.frequencies {
+            try SegmentFileWriter.write(path: base + SegmentFiles.frequencies.suffix, kind: SegmentFiles.frequencies.kind,
+                                        sections: f.sections)
         }
         try SegmentFileWriter.write(path: base + SegmentFiles.terms.suffix, kind: SegmentFiles.terms.kind, sections: [
             SectionSource(SegmentFiles.termOffsets, s.vocabulary.offsets),
@@ -131,7 +136,7 @@ public enum IndexDirectory {
         let seg = meta.segments[0]
         let base = path + "/" + seg.name + "."
         let rangeSize = meta.rangeSize ?? 0
-        let files = try SegmentFiles.present(ranges: rangeSize > 0).map { (f) throws -> MappedFile in
+        let files = try SegmentFiles.present(ranges: rangeSize > 0, frequencies: meta.text != nil).map { (f) throws -> MappedFile in
             try MappedFile(path: base + f.suffix, expectedKind: f.kind, verifyChecksum: verifyChecksums)
         }
         let (post, terms, docs) = (files[0], files[1], files[2])
@@ -167,8 +172,17 @@ public enum IndexDirectory {
         let blockMax = try openBlockMax(post, postings: postings, meta: meta, storage: storage)
         let ranges = rangeSize > 0
             ? try openRanges(files[3], postings: postings, documents: seg.documents, rangeSize: rangeSize) : nil
+        var frequencies: TermFrequencies?
+        if meta.text != nil, let file = files.last {
+            let f = TermFrequencies(frequencies: try file.section(SegmentFiles.termFrequencies, as: UInt32.self),
+                                    lengths: try file.section(SegmentFiles.documentLengths, as: UInt32.self))
+            try expect(f.frequencies.count == seg.postings && f.lengths.count == seg.documents, file.path,
+                       "holds \(f.frequencies.count) frequencies and \(f.lengths.count) lengths for \(seg.postings) postings and \(seg.documents) documents")
+            frequencies = f
+        }
         let segment = Segment(postings: postings, blockMax: blockMax, ranges: ranges, vocabulary: vocabulary,
-                              documentIDs: ids, documentTexts: texts, owner: MappedFileSet(files, storage))
+                              documentIDs: ids, documentTexts: texts, frequencies: frequencies,
+                              owner: MappedFileSet(files, storage))
         segment.ordering = meta.reorder.flatMap(BuildOptions.Reorder.init(rawValue:)) ?? .none
         segment.textWeighting = meta.text
         return segment

@@ -76,10 +76,11 @@ enum SegmentFiles {
     static let docs = (suffix: "docs", kind: FourCC("DOCS"))
     /// Present only when the index has a BMP range index.
     static let ranges = (suffix: "ranges", kind: FourCC("RNGS"))
-    static var all: [(suffix: String, kind: FourCC)] { [postings, terms, docs, ranges] }
-    /// The files an index with (or without) a range index consists of.
-    static func present(ranges hasRanges: Bool) -> [(suffix: String, kind: FourCC)] {
-        hasRanges ? all : [postings, terms, docs]
+    /// Present only in an index built from text: term frequencies and document lengths.
+    static let frequencies = (suffix: "freqs", kind: FourCC("FREQ"))
+    /// The files an index consists of, given its optional parts.
+    static func present(ranges hasRanges: Bool, frequencies hasFrequencies: Bool) -> [(suffix: String, kind: FourCC)] {
+        [postings, terms, docs] + (hasRanges ? [ranges] : []) + (hasFrequencies ? [frequencies] : [])
     }
 
     // Section tags.
@@ -107,6 +108,8 @@ enum SegmentFiles {
     static let rangeEntryStarts = FourCC("REST")
     static let rangePostingDocs = FourCC("RPDC")
     static let rangePostingWeights = FourCC("RPWT")
+    static let termFrequencies = FourCC("TFRQ")
+    static let documentLengths = FourCC("DLEN")
 }
 
 /// `meta.json` carries its own checksum, so a damaged byte anywhere in it is detected:

@@ -82,6 +82,8 @@ public final class Segment: @unchecked Sendable {
     public internal(set) var ordering: BuildOptions.Reorder = .none
     /// For an index built from text, how its weights were made (recorded in `meta.json`).
     public var textWeighting: TextWeighting?
+    /// For an index built from text, the term frequencies and document lengths.
+    public let frequencies: TermFrequencies?
     /// Tokens, sorted by bytes; a token's position is its ``TermID``.
     public let vocabulary: StringTable
     /// External document ids, by internal document number.
@@ -91,8 +93,9 @@ public final class Segment: @unchecked Sendable {
     private let owner: AnyObject
 
     init(postings: PostingLists, blockMax: BlockMaxTable, ranges: RangeIndex?, vocabulary: StringTable,
-         documentIDs: StringTable, documentTexts: StringTable, owner: AnyObject) {
+         documentIDs: StringTable, documentTexts: StringTable, frequencies: TermFrequencies? = nil, owner: AnyObject) {
         self.postings = postings
+        self.frequencies = frequencies
         self.blockMax = blockMax
         self.ranges = ranges
         self.vocabulary = vocabulary

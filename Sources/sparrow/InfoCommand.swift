@@ -17,6 +17,7 @@ struct IndexInfo {
         let meta = try SearchIndex.meta(at: path)
         var names = ["meta.json"]
         let kinds = ["postings", "terms", "docs"] + ((meta.rangeSize ?? 0) > 0 ? ["ranges"] : [])
+            + (meta.text != nil ? ["freqs"] : [])
         for s in meta.segments { names += kinds.map { "\(s.name).\($0)" } }
         let files = names.map { name -> (String, Int) in
             var st = stat()
@@ -51,6 +52,14 @@ struct InfoCommand: ParsableCommand {
         print("block size   \(m.blockSize.map(String.init) ?? "none stored (computed on open)") postings")
         print("range size   \((m.rangeSize ?? 0) > 0 ? "\(m.rangeSize!) documents" : "no range index")")
         print("order        \(m.reorder ?? "none")")
+        if let t = m.text {
+            let analyzer = Analyzer(settings: t.analyzer).map(\.description) ?? "\(t.analyzer)"
+            print("weights      \(t.model) k1 \(t.k1) b \(t.b), analyzer \(analyzer)")
+            print("text stats   \(t.documentsWithTerms) documents with terms, \(t.totalTermCount) terms, "
+                + "average length \(formatted(t.averageLength, decimals: 2))")
+        } else {
+            print("weights      sparse vectors as given")
+        }
         let perPosting = m.postings > 0 ? formatted(Double(info.totalBytes) / Double(m.postings), decimals: 2) : "-"
         print("bytes        \(info.totalBytes) (\(perPosting) per posting)")
         for f in info.files { print("  \(f.name.padding(30)) \(f.bytes)") }

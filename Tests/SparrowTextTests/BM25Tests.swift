@@ -1,5 +1,6 @@
 import Foundation
 import Sparrow
+import SparrowIndex
 import SparrowTestSupport
 import Testing
 
@@ -121,6 +122,48 @@ struct BM25Tests {
         #expect(try index.search(text: "run", k: 5).isEmpty)   // no stemming in this index
         #expect(index.text(of: DocID(0)) == "Running Runners ran")
         #expect(throws: InputError.self) { try SearchIndex.build(fromVectorFile: dir + "/c.jsonl") }
+    }
+
+    @Test("term frequencies and lengths are stored, follow reordering, and check recomputes every weight")
+    func frequencies() throws {
+        let docs = Self.corpus(seed: 9, documents: 300)
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        writeFile(dir + "/corpus.jsonl", docs.map { "{\"id\": \(jsonString($0.id)), \"text\": \(jsonString($0.text))}" }
+            .joined(separator: "\n") + "\n")
+        for options in [BuildOptions(), BuildOptions(blockSize: 4, rangeSize: 8, reorder: .cluster)] {
+            try SearchIndex.build(fromTextFile: dir + "/corpus.jsonl", options: options).write(to: dir + "/index")
+            let report = SearchIndex.check(at: dir + "/index")
+            #expect(report.isSound, "\(report.problems)")
+            #expect(report.files.contains { $0.name.hasSuffix(".freqs") })
+            let segment = try IndexDirectory.open(dir + "/index")
+            let counts = try #require(segment.frequencies)
+            // Lengths and frequencies against the analyzer's own terms, document by document.
+            for d in 0..<segment.documentCount {
+                let id = segment.externalID(of: DocID(UInt32(d)))
+                let terms = Analyzer.english.analyze(docs.first { $0.id == id }!.text)
+                #expect(Int(counts.lengths[d]) == terms.count, "\(id)")
+            }
+            let sw = segment.termID(of: "w1x")!
+            for i in segment.postings.range(of: sw) {
+                let id = segment.externalID(of: DocID(segment.postings.docs[i]))
+                let terms = Analyzer.english.analyze(docs.first { $0.id == id }!.text)
+                #expect(Int(counts.frequencies[i]) == terms.filter { $0 == "w1x" }.count, "\(id)")
+            }
+        }
+
+        // An index whose weights do not follow from its counts fails the check.
+        var builder = IndexBuilder(storesFrequencies: true)
+        let a = builder.intern("a")
+        let b = builder.intern("b")
+        try builder.add(id: "d1", termIDs: [a, b], weights: [0.3, 0.2], frequencies: [2, 1], length: 3, text: nil)
+        try builder.add(id: "d2", termIDs: [a], weights: [0.25], frequencies: [1], length: 1, text: nil)
+        let segment = builder.finish()
+        segment.textWeighting = TextWeighting(model: "bm25", analyzer: Analyzer.english.settings, k1: 0.9, b: 0.4,
+                                              documentsWithTerms: 2, totalTermCount: 4, averageLength: 2)
+        try IndexDirectory.write(segment, to: dir + "/wrong")
+        let report = SearchIndex.check(at: dir + "/wrong")
+        #expect(report.problems.count == 1 && report.problems[0].contains("differs from BM25"), "\(report.problems)")
     }
 
     @Test("bad text input names the file, line and field")
