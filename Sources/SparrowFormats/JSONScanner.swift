@@ -281,3 +281,39 @@ struct JSONScanner {
 
 @inline(__always)
 private func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
+
+extension JSONScanner {
+    /// Reads `line` as one JSON object, calling `member` with the scanner at each value and its
+    /// key. Returns false for a blank line. A line that is not an object, malformed JSON, or text
+    /// after the object becomes `fail(problem)`; an ``InputError`` thrown by `member` passes through.
+    static func readObjectLine(_ line: UnsafeBufferPointer<UInt8>, fail: (String) -> InputError,
+                               member: (inout JSONScanner, String) throws -> Void) throws(InputError) -> Bool {
+        var scanner = JSONScanner(line)
+        scanner.skipWhitespace()
+        if scanner.atEnd { return false }
+        do {
+            guard scanner.current == UInt8(ascii: "{") else {
+                throw fail("line is not a JSON object (found \(scanner.describeCurrent()))")
+            }
+            try scanner.forEachMember(member)
+            scanner.skipWhitespace()
+            guard scanner.atEnd else { throw fail("unexpected \(scanner.describeCurrent()) after the JSON object") }
+        } catch let error as InputError {
+            throw error
+        } catch let error as JSONScanner.Failure {
+            throw fail("malformed JSON: \(error.message)")
+        } catch {
+            throw fail("\(error)")
+        }
+        return true
+    }
+
+    /// A string value, or nil for `null`; anything else is `fail("must be a string")`.
+    mutating func parseOptionalString(_ fail: (String) -> InputError) throws -> String? {
+        switch peekKind() {
+        case .string: return try parseString()
+        case .literal where scanWord() == "null": return nil
+        default: throw fail("must be a string")
+        }
+    }
+}

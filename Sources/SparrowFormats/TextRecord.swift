@@ -68,9 +68,6 @@ public enum TextRecordReader {
 
     /// Parses one JSON line; nil for a blank line.
     public static func parseJSON(_ line: UnsafeBufferPointer<UInt8>, path: String, lineNumber: Int) throws(InputError) -> TextRecord? {
-        var scanner = JSONScanner(line)
-        scanner.skipWhitespace()
-        if scanner.atEnd { return nil }
         var id: String?
         var title: String?
         var text: String?
@@ -78,42 +75,23 @@ public enum TextRecordReader {
         func fail(_ problem: String) -> InputError {
             InputError(path: path, line: lineNumber, field: field, problem: problem)
         }
-        func string(_ s: inout JSONScanner) throws -> String? {
-            switch s.peekKind() {
-            case .string: return try s.parseString()
-            case .literal where s.scanWord() == "null": return nil
-            default: throw fail("must be a string")
+        let present = try JSONScanner.readObjectLine(line, fail: fail) { s, key in
+            field = key
+            switch key {
+            case "_id", "id":
+                if id != nil { throw fail("a second id (a line has one of \"_id\" or \"id\")") }
+                id = try parseID(&s, fail)
+            case "title":
+                title = try s.parseOptionalString(fail)
+            case "text", "contents", "content":
+                let value = try s.parseOptionalString(fail)
+                if text == nil { text = value }
+            default:
+                try s.skipValue()
             }
+            field = nil
         }
-        do {
-            guard scanner.current == UInt8(ascii: "{") else {
-                throw fail("line is not a JSON object (found \(scanner.describeCurrent()))")
-            }
-            try scanner.forEachMember { s, key in
-                field = key
-                switch key {
-                case "_id", "id":
-                    if id != nil { throw fail("a second id (a line has one of \"_id\" or \"id\")") }
-                    id = try parseID(&s, fail)
-                case "title":
-                    title = try string(&s)
-                case "text", "contents", "content":
-                    let value = try string(&s)
-                    if text == nil { text = value }
-                default:
-                    try s.skipValue()
-                }
-                field = nil
-            }
-            scanner.skipWhitespace()
-            guard scanner.atEnd else { throw fail("unexpected \(scanner.describeCurrent()) after the JSON object") }
-        } catch let error as InputError {
-            throw error
-        } catch let error as JSONScanner.Failure {
-            throw fail("malformed JSON: \(error.message)")
-        } catch {
-            throw fail("\(error)")
-        }
+        if !present { return nil }
         guard let id else { field = "_id"; throw fail("missing (every line needs an \"_id\" or \"id\")") }
         guard let text else {
             field = "text"

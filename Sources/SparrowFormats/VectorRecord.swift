@@ -40,10 +40,6 @@ public struct VectorRecordParser {
 
     /// Parses one line; returns nil for a blank line.
     public mutating func parse(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws(InputError) -> VectorRecord? {
-        var scanner = JSONScanner(line)
-        scanner.skipWhitespace()
-        if scanner.atEnd { return nil }
-
         var id: String?
         var tokens: [String] = []
         var weights: [Float] = []
@@ -57,54 +53,35 @@ public struct VectorRecordParser {
             InputError(path: path, line: lineNumber, field: token.map { "vector.\($0)" } ?? field, problem: problem)
         }
 
-        do {
-            guard scanner.current == UInt8(ascii: "{") else {
-                throw fail("line is not a JSON object (found \(scanner.describeCurrent()))")
-            }
-            try scanner.forEachMember { s, key in
-                field = key
-                switch key {
-                case "id":
-                    if id != nil { throw fail("appears twice") }
-                    id = try parseID(&s, fail)
-                case "vector":
-                    if sawVector { throw fail("appears twice") }
-                    sawVector = true
-                    guard s.peekKind() == .object else {
-                        throw fail("must be an object of token: weight pairs")
-                    }
-                    try s.forEachMember { s, key in
-                        token = key
-                        guard seen.insert(ExactString(key)).inserted else { throw fail("token appears twice in the vector") }
-                        tokens.append(key)
-                        weights.append(try parseWeight(&s, fail))
-                        token = nil
-                    }
-                    field = nil
-                case "content", "contents", "text":
-                    switch s.peekKind() {
-                    case .string:
-                        let value = try s.parseString()
-                        if text == nil { text = value }
-                    case .literal where s.scanWord() == "null":
-                        break
-                    default:
-                        throw fail("must be a string")
-                    }
-                default:
-                    try s.skipValue()
+        let present = try JSONScanner.readObjectLine(line, fail: fail) { s, key in
+            field = key
+            switch key {
+            case "id":
+                if id != nil { throw fail("appears twice") }
+                id = try parseID(&s, fail)
+            case "vector":
+                if sawVector { throw fail("appears twice") }
+                sawVector = true
+                guard s.peekKind() == .object else {
+                    throw fail("must be an object of token: weight pairs")
+                }
+                try s.forEachMember { s, key in
+                    token = key
+                    guard seen.insert(ExactString(key)).inserted else { throw fail("token appears twice in the vector") }
+                    tokens.append(key)
+                    weights.append(try parseWeight(&s, fail))
+                    token = nil
                 }
                 field = nil
+            case "content", "contents", "text":
+                let value = try s.parseOptionalString(fail)
+                if text == nil { text = value }
+            default:
+                try s.skipValue()
             }
-            scanner.skipWhitespace()
-            guard scanner.atEnd else { throw fail("unexpected \(scanner.describeCurrent()) after the JSON object") }
-        } catch let error as InputError {
-            throw error
-        } catch let error as JSONScanner.Failure {
-            throw fail("malformed JSON: \(error.message)")
-        } catch {
-            throw fail("\(error)")
+            field = nil
         }
+        if !present { return nil }
         field = nil
         guard let id else { field = "id"; throw fail("missing (every line needs an \"id\")") }
         guard sawVector else { field = "vector"; throw fail("missing (every line needs a \"vector\" object)") }
