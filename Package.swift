@@ -20,8 +20,11 @@ let package = Package(
         .target(name: "SparrowIndex", dependencies: ["SparrowCore", "CZlib"]),
         // Query algorithms, generic over the cursor protocols.
         .target(name: "SparrowQuery", dependencies: ["SparrowCore", "SparrowIndex"]),
-        // Text analysis: Lucene-compatible tokenizer and filters, Porter stemmer, BM25 weighting.
-        .target(name: "SparrowText", dependencies: ["SparrowCore"]),
+        // Matrix kernels for the encoder (AVX2/FMA chosen at run time, portable C otherwise).
+        .target(name: "CKernels"),
+        // Text analysis: Lucene-compatible tokenizer and filters, Porter stemmer, BM25 weighting,
+        // WordPiece, the inference-free query encoder and the SPLADE encoder.
+        .target(name: "SparrowText", dependencies: ["SparrowCore", "CKernels"]),
         // Input and output files: JSONL vectors (plain or gzip), TREC runs.
         .target(name: "SparrowFormats", dependencies: ["SparrowCore", "CZlib"]),
         // Effectiveness metrics with trec_eval's definitions.

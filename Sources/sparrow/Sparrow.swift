@@ -20,7 +20,7 @@ struct SparrowCommand: ParsableCommand {
               sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 10
               sparrow bench --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 5   # release build
             """,
-        subcommands: [IndexCommand.self, SearchCommand.self, EvalCommand.self, AnalyzeCommand.self, BenchCommand.self,
+        subcommands: [IndexCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
                       InfoCommand.self, CheckCommand.self]
     )
 }
