@@ -21,7 +21,8 @@ let package = Package(
         // Query algorithms, generic over the cursor protocols.
         .target(name: "SparrowQuery", dependencies: ["SparrowCore", "SparrowIndex"]),
         // Matrix kernels for the encoder (AVX2/FMA chosen at run time, portable C otherwise).
-        .target(name: "CKernels"),
+        // Optimised even in debug builds, so tests that encode real collections run at full speed.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Text analysis: Lucene-compatible tokenizer and filters, Porter stemmer, BM25 weighting,
         // WordPiece, the inference-free query encoder and the SPLADE encoder.
         .target(name: "SparrowText", dependencies: ["SparrowCore", "CKernels"]),

@@ -128,3 +128,43 @@ void sparrow_gemm_column_max(int m, int n, int k, const float *a, int lda, const
 #endif
     gemm_portable(m, n, k, a, lda, b, ldb, bias, NULL, 0, out);
 }
+
+void sparrow_layer_norm(float *x, int rows, int width, const float *gamma, const float *beta, float eps) {
+    for (int r = 0; r < rows; r++) {
+        float *row = x + (size_t)r * width;
+        float mean = 0;
+        for (int i = 0; i < width; i++) mean += row[i];
+        mean /= (float)width;
+        float variance = 0;
+        for (int i = 0; i < width; i++) {
+            const float c = row[i] - mean;
+            variance += c * c;
+        }
+        variance /= (float)width;
+        const float inverse = 1.0f / sqrtf(variance + eps);
+        for (int i = 0; i < width; i++) row[i] = (row[i] - mean) * inverse * gamma[i] + beta[i];
+    }
+}
+
+void sparrow_gelu(float *x, long count) {
+    const float inverse_root2 = 0.70710678118654752440f;
+    for (long i = 0; i < count; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * inverse_root2));
+}
+
+void sparrow_softmax_rows(float *x, int rows, int width, float scale) {
+    for (int r = 0; r < rows; r++) {
+        float *row = x + (size_t)r * width;
+        float m = -INFINITY;
+        for (int c = 0; c < width; c++) {
+            row[c] *= scale;
+            if (row[c] > m) m = row[c];
+        }
+        float sum = 0;
+        for (int c = 0; c < width; c++) {
+            row[c] = expf(row[c] - m);
+            sum += row[c];
+        }
+        const float inverse = 1.0f / sum;
+        for (int c = 0; c < width; c++) row[c] *= inverse;
+    }
+}

@@ -44,7 +44,7 @@ public enum IndexDirectory {
             segments: [.init(name: name, documents: segment.documentCount, terms: segment.termCount,
                              postings: segment.postingCount)],
             createdBy: writerName, blockSize: segment.blockMax.blockSize, rangeSize: segment.ranges?.rangeSize ?? 0,
-            reorder: segment.ordering.rawValue, text: segment.textWeighting)
+            reorder: segment.ordering.rawValue, text: segment.textWeighting, encoder: segment.encoderInfo)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json: Data
@@ -185,6 +185,7 @@ public enum IndexDirectory {
                               owner: MappedFileSet(files, storage))
         segment.ordering = meta.reorder.flatMap(BuildOptions.Reorder.init(rawValue:)) ?? .none
         segment.textWeighting = meta.text
+        segment.encoderInfo = meta.encoder
         return segment
     }
 

@@ -27,6 +27,8 @@ public struct IndexMeta: Codable, Sendable, Equatable {
     public var reorder: String?
     /// For an index built from text: how its weights were made. Absent for a sparse-vector index.
     public var text: TextWeighting?
+    /// For an index whose vectors Sparrow encoded itself: the encoder. Absent otherwise.
+    public var encoder: EncoderInfo?
 
     public struct SegmentMeta: Codable, Sendable, Equatable {
         /// File name stem: the segment's files are `NAME.postings`, `NAME.terms`, `NAME.docs`.
@@ -66,6 +68,28 @@ public struct TextWeighting: Codable, Sendable, Equatable {
         self.documentsWithTerms = documentsWithTerms
         self.totalTermCount = totalTermCount
         self.averageLength = averageLength
+    }
+}
+
+/// The learned sparse encoder that made an index's document vectors, so that a query encoder with
+/// another vocabulary can be refused.
+public struct EncoderInfo: Codable, Sendable, Equatable {
+    /// `splade`.
+    public var kind: String
+    /// The model directory as given when the index was built.
+    public var model: String
+    /// Word pieces per document, `[CLS]` and `[SEP]` included.
+    public var maxLength: Int
+    public var vocabularySize: Int
+    /// FNV-1a 64 of the vocabulary's tokens in id order, each followed by a newline.
+    public var vocabularyFingerprint: String
+
+    public init(kind: String, model: String, maxLength: Int, vocabularySize: Int, vocabularyFingerprint: String) {
+        self.kind = kind
+        self.model = model
+        self.maxLength = maxLength
+        self.vocabularySize = vocabularySize
+        self.vocabularyFingerprint = vocabularyFingerprint
     }
 }
 

@@ -82,6 +82,8 @@ public final class Segment: @unchecked Sendable {
     public internal(set) var ordering: BuildOptions.Reorder = .none
     /// For an index built from text, how its weights were made (recorded in `meta.json`).
     public var textWeighting: TextWeighting?
+    /// For an index whose vectors Sparrow encoded, the encoder (recorded in `meta.json`).
+    public var encoderInfo: EncoderInfo?
     /// For an index built from text, the term frequencies and document lengths.
     public let frequencies: TermFrequencies?
     /// Tokens, sorted by bytes; a token's position is its ``TermID``.

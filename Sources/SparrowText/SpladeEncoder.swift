@@ -247,17 +247,7 @@ public final class SpladeEncoder: Sendable {
                     }
                 }
             }
-            for r in 0..<n {   // softmax of each row of scaled scores
-                var m = -Float.infinity
-                for c in 0..<n { scores[r * n + c] *= scale; m = max(m, scores[r * n + c]) }
-                var sum: Float = 0
-                for c in 0..<n {
-                    let e = Float(exp(Double(scores[r * n + c] - m)))
-                    scores[r * n + c] = e
-                    sum += e
-                }
-                for c in 0..<n { scores[r * n + c] /= sum }
-            }
+            scores.withUnsafeMutableBufferPointer { sparrow_softmax_rows($0.baseAddress, Int32(n), Int32(n), scale) }
             scores.withUnsafeBufferPointer { s in
                 v.withUnsafeBufferPointer { vs in
                     context.withUnsafeMutableBufferPointer { out in
@@ -286,26 +276,19 @@ public final class SpladeEncoder: Sendable {
     }
 
     private func layerNorm(_ x: inout [Float], rows: Int, _ norm: Norm) {
-        let h = config.hiddenSize
-        for r in 0..<rows {
-            var mean: Float = 0
-            for i in 0..<h { mean += x[r * h + i] }
-            mean /= Float(h)
-            var variance: Float = 0
-            for i in 0..<h {
-                let c = x[r * h + i] - mean
-                variance += c * c
+        x.withUnsafeMutableBufferPointer { xs in
+            norm.gamma.withUnsafeBufferPointer { g in
+                norm.beta.withUnsafeBufferPointer { b in
+                    sparrow_layer_norm(xs.baseAddress, Int32(rows), Int32(config.hiddenSize), g.baseAddress, b.baseAddress,
+                                       config.layerNormEps)
+                }
             }
-            variance /= Float(h)
-            let inverse = 1 / (variance + config.layerNormEps).squareRoot()
-            for i in 0..<h { x[r * h + i] = (x[r * h + i] - mean) * inverse * norm.gamma[i] + norm.beta[i] }
         }
     }
 
     /// GELU with erf: `0.5 x (1 + erf(x / √2))`.
     private func gelu(_ x: inout [Float]) {
-        let inverseRoot2 = 1 / Float(2).squareRoot()
-        for i in x.indices { x[i] = 0.5 * x[i] * (1 + erff(x[i] * inverseRoot2)) }
+        x.withUnsafeMutableBufferPointer { sparrow_gelu($0.baseAddress, $0.count) }
     }
 }
 

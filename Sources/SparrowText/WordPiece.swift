@@ -108,6 +108,17 @@ public struct WordPieceTokenizer: Sendable {
         specialStarts = Set(specialTokens.map { $0.text[0] })
     }
 
+    /// FNV-1a 64 (hex) of the tokens in id order, each followed by a newline: two tokenizers
+    /// with the same fingerprint map text to the same ids.
+    public var vocabularyFingerprint: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for token in tokens {
+            for byte in token.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            h = (h ^ 0x0A) &* 0x100_0000_01b3
+        }
+        return String(h, radix: 16)
+    }
+
     /// The word pieces of `text`, without `[CLS]`/`[SEP]`.
     public func tokenize(_ text: String) -> [String] {
         pieceIDs(text).map { tokens[Int($0)] }

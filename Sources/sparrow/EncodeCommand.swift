@@ -20,14 +20,29 @@ struct EncodeCommand: ParsableCommand {
             tokenizer.json (or vocab.txt). Texts are cut to --maxlen word pieces, [CLS] and [SEP]
             included. All cores are used unless --threads says otherwise.
 
+            --encoder idf:TABLE.json --tokenizer DIR writes inference-free query vectors instead
+            (each distinct word piece once, weighted by the table). --latency also times each text
+            alone on one thread (query encoding latency).
+
             Examples:
               sparrow encode --model ../shared/data/models/splade-tiny --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-splade.jsonl
               sparrow index --input /tmp/scifact-splade.jsonl --output /tmp/scifact-splade
+              sparrow encode --encoder idf:../shared/data/idf/opensearch-doc-v2-idf.json --tokenizer ../shared/data/models/splade-tiny \\
+                  --input ../shared/data/scifact/queries.test.jsonl --output /tmp/q.jsonl --latency
             """
     )
 
-    @Option(name: .long, help: "The model directory.")
-    var model: String
+    @Option(name: .long, help: "The SPLADE model directory (the same as --encoder splade:DIR).")
+    var model: String?
+
+    @Option(name: .long, help: "splade:MODEL_DIR, or idf:TABLE.json for the inference-free query encoder (with --tokenizer).")
+    var encoder: EncoderSpec?
+
+    @Option(name: .long, help: "With --encoder idf:FILE: the directory of tokenizer.json or vocab.txt.")
+    var tokenizer: String?
+
+    @Flag(name: .long, help: "Also time each text alone on one thread and print p50/p99 latency.")
+    var latency = false
 
     @Option(name: .shortAndLong, help: "Texts to encode (.jsonl, .jsonl.gz or .tsv).")
     var input: String
@@ -45,13 +60,15 @@ struct EncodeCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        guard (model == nil) != (encoder == nil) else { throw ValidationError("give exactly one of --model DIR or --encoder KIND:PATH") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard maxlen >= 2 else { throw ValidationError("--maxlen must be at least 2") }
     }
 
     func run() throws {
         let start = ContinuousClock.now
-        let encoder = try loadEncoder(model, maxLength: maxlen)
+        let spec = encoder ?? EncoderSpec(argument: "splade:" + model!)!
+        let queryEncoder = try spec.queryEncoder(tokenizer: tokenizer, index: nil, maxLength: maxlen)
         let records = try reportingErrors { try TextRecordReader.readAll(path: input) }.map(\.record)
         guard let out = FileHandle(forWritingAtPath: output) ?? {
             FileManager.default.createFile(atPath: output, contents: nil) ? FileHandle(forWritingAtPath: output) : nil
@@ -65,7 +82,11 @@ struct EncodeCommand: ParsableCommand {
         var done = 0
         for chunkStart in stride(from: 0, to: records.count, by: 1024) {
             let chunk = Array(records[chunkStart..<min(records.count, chunkStart + 1024)])
-            let vectors = encoder.encode(chunk.map(\.text), threads: threads)
+            let vectors: [(tokens: [String], weights: [Float])]
+            switch queryEncoder {
+            case .splade(let e): vectors = e.encode(chunk.map(\.text), threads: threads)
+            case .idf(let e): vectors = chunk.map { e.encode($0.text) }
+            }
             var text = ""
             for (record, vector) in zip(chunk, vectors) {
                 text += vectorLine(id: record.id, tokens: vector.tokens, weights: vector.weights) + "\n"
@@ -83,6 +104,18 @@ struct EncodeCommand: ParsableCommand {
         print("encoded \(records.count) texts in \(formatted(elapsed, decimals: 2)) s "
             + "(\(formatted(Double(records.count) / max(elapsed, 1e-9), decimals: 1)) texts/s, \(threads) threads; "
             + "\(formatted(seconds(since: start), decimals: 2)) s in all) -> \(output)")
+        if latency {
+            var micros: [Double] = []
+            for record in records {
+                let t0 = ContinuousClock.now
+                _ = queryEncoder.encode(record.text)
+                micros.append(seconds(since: t0) * 1e6)
+            }
+            micros.sort()
+            func percentile(_ p: Double) -> Double { micros[min(micros.count - 1, max(0, Int((p * Double(micros.count)).rounded(.up)) - 1))] }
+            print("one text at a time, one thread: mean \(formatted(micros.reduce(0, +) / Double(max(1, micros.count)), decimals: 1)) µs, "
+                + "p50 \(formatted(percentile(0.5), decimals: 1)) µs, p99 \(formatted(percentile(0.99), decimals: 1)) µs")
+        }
     }
 }
 
@@ -99,5 +132,43 @@ func loadEncoder(_ directory: String, maxLength: Int = 256) throws -> SpladeEnco
     } catch let error as TokenizerError {
         printError("error: \(error)")
         throw ExitCode(1)
+    }
+}
+
+/// `--encoder splade:DIR` or `idf:FILE`.
+struct EncoderSpec: ExpressibleByArgument {
+    enum Kind: String { case splade, idf }
+    var kind: Kind
+    var path: String
+
+    init?(argument: String) {
+        guard let colon = argument.firstIndex(of: ":"), let kind = Kind(rawValue: String(argument[..<colon])) else {
+            return nil
+        }
+        self.kind = kind
+        path = String(argument[argument.index(after: colon)...])
+        if path.isEmpty { return nil }
+    }
+
+    static var allValueStrings: [String] { ["splade:MODEL_DIR", "idf:TABLE.json"] }
+
+    /// The query encoder this names; the IDF encoder takes its word pieces from `tokenizer`, or
+    /// else from the model directory the index records.
+    func queryEncoder(tokenizer: String?, index: SearchIndex?, maxLength: Int = 256) throws -> QueryEncoder {
+        switch kind {
+        case .splade:
+            return .splade(try loadEncoder(path, maxLength: maxLength))
+        case .idf:
+            guard let dir = tokenizer ?? index?.encoderInfo?.model else {
+                printError("error: --encoder idf:FILE needs --tokenizer DIR (a directory with tokenizer.json or vocab.txt)")
+                throw ExitCode(1)
+            }
+            do {
+                return .idf(try IDFQueryEncoder(table: path, tokenizer: WordPieceTokenizer(directory: dir)))
+            } catch let error as TokenizerError {
+                printError("error: \(error)")
+                throw ExitCode(1)
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Sparrow
 
 #if canImport(Glibc)
@@ -20,6 +21,11 @@ struct IndexCommand: ParsableCommand {
             (--analyzer english by default: Lucene's StandardTokenizer, possessives, lower case, stop
             words, Porter stemmer, as Anserini does) and every posting stores its BM25 weight, computed
             as Lucene computes it (k1 0.9 and b 0.4 by default, as in Anserini). Queries are then text.
+
+            With --encoder splade:MODEL_DIR, each text document is encoded into a learned sparse vector
+            by the SPLADE model (in Sparrow, on all cores) and the vectors are indexed; the index
+            records the encoder, and sparrow search --encoder refuses a query encoder whose vocabulary
+            differs.
             The first bad line stops the build with its file, line and field; an existing index at
             --output is replaced only when the new one is complete.
 
@@ -34,6 +40,7 @@ struct IndexCommand: ParsableCommand {
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index --reorder --range-size 32
               sparrow index --text --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-bm25
+              sparrow index --encoder splade:../shared/data/models/splade-tiny --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-splade
             """
     )
 
@@ -58,6 +65,12 @@ struct IndexCommand: ParsableCommand {
     @Flag(name: .long, help: "The input is text: build a BM25 index.")
     var text = false
 
+    @Option(name: .long, help: "The input is text: encode it with a SPLADE model (splade:MODEL_DIR) and index the vectors.")
+    var encoder: EncoderSpec?
+
+    @Option(name: .long, help: "With --encoder: word pieces per document, [CLS] and [SEP] included.")
+    var maxlen = 256
+
     @OptionGroup(title: "Text indexes (--text)") var analysis: AnalyzerOptions
 
     @Option(name: .long, help: "BM25 k1 (with --text).")
@@ -74,6 +87,10 @@ struct IndexCommand: ParsableCommand {
         if let problem = BuildOptions(blockSize: blockSize).problem { throw ValidationError("--block-size: \(problem).") }
         if let problem = BuildOptions(rangeSize: rangeSize).problem { throw ValidationError("--range-size: \(problem).") }
         if let problem = BM25(k1: k1, b: b).problem { throw ValidationError("--k1/--b: \(problem).") }
+        if text && encoder != nil { throw ValidationError("give --text (BM25) or --encoder (SPLADE), not both") }
+        if let encoder, encoder.kind != .splade {
+            throw ValidationError("--encoder: documents are encoded with splade:MODEL_DIR (idf: is a query encoder)")
+        }
         _ = try analysis.resolved()
     }
 
@@ -92,6 +109,14 @@ struct IndexCommand: ParsableCommand {
                 let eta = p.fraction > 0.01 ? elapsed * (1 - p.fraction) / p.fraction : 0
                 writeAll(2, "\r\(p.documents) docs  \(Int(rate)) docs/s  \(Int(p.fraction * 100))%  ETA \(Int(eta))s   ")
             } : nil
+            if let encoder {
+                guard case .splade(let splade) = try encoder.queryEncoder(tokenizer: nil, index: nil, maxLength: maxlen) else {
+                    throw ExitCode(1)
+                }
+                return try SearchIndex.build(fromTextFile: input, encoder: splade, model: encoder.path,
+                                             threads: ProcessInfo.processInfo.activeProcessorCount, options: options,
+                                             progress: progress)
+            }
             return text
                 ? try SearchIndex.build(fromTextFile: input, text: textOptions, options: options, progress: progress)
                 : try SearchIndex.build(fromVectorFile: input, options: options, progress: progress)

@@ -22,6 +22,11 @@ struct SearchCommand: ParsableCommand {
             and --query takes plain text; it is analysed as the documents were, and a repeated word
             counts as often as it occurs.
 
+            With --encoder, queries are text encoded by Sparrow: splade:MODEL_DIR runs the SPLADE model,
+            idf:TABLE.json weights each distinct word piece by the table (OpenSearch's inference-free
+            mode; --tokenizer DIR names the word-piece vocabulary). An index built with
+            sparrow index --encoder refuses a query encoder with another vocabulary.
+
             --eval QRELS scores the run right away (see sparrow eval): the metrics go to stdout when
             the run goes to --output, otherwise to stderr. The judged queries of --queries count, so
             one that retrieves nothing scores 0 (as trec_eval -c does; Anserini's regressions use -c).
@@ -32,6 +37,8 @@ struct SearchCommand: ParsableCommand {
               sparrow search --index /tmp/scifact-bm25 --query "vitamin d deficiency"
               sparrow search --index /tmp/scifact-bm25 --queries ../shared/data/scifact/queries.test.jsonl \\
                   -k 1000 --output run.trec --eval ../shared/data/scifact/qrels/test.tsv
+              sparrow search --index /tmp/scifact-splade --encoder splade:../shared/data/models/splade-tiny \\
+                  --queries ../shared/data/scifact/queries.test.jsonl --output run.trec --eval ../shared/data/scifact/qrels/test.tsv
             """
     )
 
@@ -59,6 +66,12 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .long, help: "Relevance judgments to score the run with (BEIR TSV or TREC qrels).")
     var eval: String?
 
+    @Option(name: .long, help: "Encode text queries: splade:MODEL_DIR, or idf:TABLE.json (inference-free, with --tokenizer).")
+    var encoder: EncoderSpec?
+
+    @Option(name: .long, help: "With --encoder idf:FILE: the directory of tokenizer.json or vocab.txt (default: the index's model).")
+    var tokenizer: String?
+
     @OptionGroup var metricOptions: MetricOptions
 
     func validate() throws {
@@ -75,16 +88,22 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         let searchIndex = try reportingErrors { try SearchIndex.open(at: index) }
+        let queryEncoder = try encoder?.queryEncoder(tokenizer: tokenizer, index: searchIndex)
+        if let queryEncoder { try reportingErrors { try searchIndex.requireCompatible(queryEncoder) } }
         if let query {
             let record = try reportingErrors {
-                searchIndex.textWeighting != nil ? try searchIndex.queryVector(text: query) : try parseQueryVector(query)
+                if let queryEncoder { return queryEncoder.encode(query) }
+                return searchIndex.textWeighting != nil ? try searchIndex.queryVector(text: query) : try parseQueryVector(query)
             }
             try printTable(searchIndex, record)
             return
         }
         let metrics = try metricOptions.parsed()
         let judgments = try eval.map { path in try reportingErrors { try Qrels.read(path: path) } }
-        let records = try reportingErrors { try searchIndex.readQueries(fromFile: queries!) }
+        let records = try reportingErrors {
+            if let queryEncoder { return try searchIndex.readQueries(fromFile: queries!, encoder: queryEncoder) }
+            return try searchIndex.readQueries(fromFile: queries!)
+        }
         var ranking = Run()
         var out = ""
         var fd: Int32 = 1

@@ -11,6 +11,16 @@ void sparrow_gemm(int m, int n, int k, const float *a, int lda, const float *b, 
 void sparrow_gemm_column_max(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                              const float *bias, float *out);
 
+/// LayerNorm of each of `rows` rows of `x` (length `width`), in place:
+/// (x − mean) / sqrt(variance + eps) · gamma + beta.
+void sparrow_layer_norm(float *x, int rows, int width, const float *gamma, const float *beta, float eps);
+
+/// GELU with erf, in place: 0.5 x (1 + erf(x / √2)).
+void sparrow_gelu(float *x, long count);
+
+/// Softmax of each row of `x` after multiplying it by `scale`, in place.
+void sparrow_softmax_rows(float *x, int rows, int width, float scale);
+
 /// 1 when the AVX2+FMA kernels run on this machine, 0 when the portable ones do.
 int sparrow_kernels_use_avx2(void);
 

@@ -1,0 +1,94 @@
+import SparrowIndex
+
+/// A learned sparse encoder that turns query text into a vector for an index of word-piece
+/// vectors: a SPLADE model, or OpenSearch's inference-free IDF table.
+public enum QueryEncoder: Sendable {
+    case splade(SpladeEncoder)
+    case idf(IDFQueryEncoder)
+
+    /// The word-piece tokenizer the encoder uses.
+    public var tokenizer: WordPieceTokenizer {
+        switch self {
+        case .splade(let e): return e.tokenizer
+        case .idf(let e): return e.tokenizer
+        }
+    }
+
+    /// The vector of `text`.
+    public func encode(_ text: String, id: String = "query") -> VectorRecord {
+        let (tokens, weights): ([String], [Float])
+        switch self {
+        case .splade(let e): (tokens, weights) = e.encode(text)
+        case .idf(let e): (tokens, weights) = e.encode(text)
+        }
+        return VectorRecord(id: id, tokens: tokens, weights: weights, text: text)
+    }
+}
+
+extension SearchIndex {
+    /// Builds an index from a text file (BEIR corpus JSONL, `{"id","text"}` JSONL or `id<TAB>text`
+    /// TSV) by encoding every document with `encoder` on `threads` threads. The index records the
+    /// encoder, so a query encoder with another vocabulary is refused.
+    ///
+    /// ```swift
+    /// let encoder = try SpladeEncoder(directory: "../shared/data/models/splade-tiny")
+    /// let index = try SearchIndex.build(fromTextFile: "corpus.jsonl", encoder: encoder, model: "splade-tiny")
+    /// let hits = try index.search(text: "what is a sparrow", encoder: .splade(encoder), k: 10)
+    /// ```
+    public static func build(
+        fromTextFile path: String, encoder: SpladeEncoder, model: String,
+        threads: Int = 2, options: BuildOptions = BuildOptions(), progress: ((BuildProgress) -> Void)? = nil
+    ) throws -> SearchIndex {
+        try validate(options)
+        let records = try TextRecordReader.readAll(path: path)
+        var builder = IndexBuilder()
+        var lines: [Int32] = []
+        for chunkStart in stride(from: 0, to: records.count, by: 1024) {
+            let chunk = records[chunkStart..<min(records.count, chunkStart + 1024)]
+            let vectors = encoder.encode(chunk.map(\.record.text), threads: threads)
+            for ((record, line), vector) in zip(chunk, vectors) {
+                try add(VectorRecord(id: record.id, tokens: vector.tokens, weights: vector.weights, text: record.text),
+                        line: line, path: path, to: &builder, lines: &lines)
+            }
+            progress?(BuildProgress(documents: builder.documentCount, postings: builder.postingCount,
+                                    fraction: Double(chunkStart + chunk.count) / Double(max(1, records.count))))
+        }
+        let segment = finish(&builder, options)
+        segment.encoderInfo = EncoderInfo(
+            kind: "splade", model: model, maxLength: encoder.maxLength, vocabularySize: encoder.tokenizer.tokens.count,
+            vocabularyFingerprint: encoder.tokenizer.vocabularyFingerprint)
+        return SearchIndex(segment: segment)
+    }
+
+    /// The encoder that made this index's vectors, when Sparrow encoded them.
+    public var encoderInfo: EncoderInfo? { segment.encoderInfo }
+
+    /// Throws unless `encoder` shares the vocabulary of the encoder that built this index. An index
+    /// built from vectors made elsewhere records no encoder and accepts any.
+    public func requireCompatible(_ encoder: QueryEncoder) throws {
+        if segment.textWeighting != nil {
+            throw IndexError(.invalidArgument, path: "",
+                "this is a BM25 text index: search it with text queries and no --encoder")
+        }
+        guard let info = segment.encoderInfo else { return }
+        let fingerprint = encoder.tokenizer.vocabularyFingerprint
+        guard fingerprint == info.vocabularyFingerprint else {
+            throw IndexError(.invalidArgument, path: "",
+                "the query encoder's vocabulary (\(encoder.tokenizer.tokens.count) tokens, fingerprint \(fingerprint)) "
+                + "differs from that of the encoder that built this index (\(info.kind) \(info.model): "
+                + "\(info.vocabularySize) tokens, fingerprint \(info.vocabularyFingerprint))")
+        }
+    }
+
+    /// Reads a text query file and encodes each query with `encoder` (after checking it suits this index).
+    public func readQueries(fromFile path: String, encoder: QueryEncoder) throws -> [(record: VectorRecord, line: Int)] {
+        try requireCompatible(encoder)
+        return try TextRecordReader.readAll(path: path).map { (encoder.encode($0.record.text, id: $0.record.id), $0.line) }
+    }
+
+    /// Encodes `text` with `encoder` and searches.
+    public func search(text: String, encoder: QueryEncoder, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
+        try requireCompatible(encoder)
+        return try search(encoder.encode(text), k: k, algorithm: algorithm)
+    }
+}
