@@ -110,6 +110,10 @@ public final class SpladeEncoder: Sendable {
     /// checkpoint's own decoder.
     let decoder: [Float]
     let decoderBias: [Float]
+    /// The decoder's rows (`vocabulary × hidden`) and its int16 copy for the bounding pass, when the
+    /// machine has AVX2 and the hidden size allows exact int32 sums (even, at most 512).
+    let decoderRows: [Float]
+    let quantizedDecoder: QuantizedMatrix?
 
     public init(directory: String, maxLength: Int = 256) throws {
         tokenizer = try WordPieceTokenizer(directory: directory)
@@ -150,6 +154,10 @@ public final class SpladeEncoder: Sendable {
         for j in 0..<v { for i in 0..<h { transposed[i * v + j] = decoderRows[j * h + i] } }
         decoder = transposed
         decoderBias = try t.tensor("cls.predictions.bias", "cls.predictions.decoder.bias", shape: [v])
+        self.decoderRows = decoderRows
+        quantizedDecoder = sparrow_kernels_use_avx2() != 0 && h % 2 == 0 && h <= 512
+            ? transposed.withUnsafeBufferPointer { QuantizedMatrix(sparrow_quantize_columns(Int32(h), Int32(v), $0.baseAddress)) }
+            : nil
     }
 
     /// The sparse vector of `text`: tokens with a positive weight, in vocabulary order.
@@ -206,11 +214,21 @@ public final class SpladeEncoder: Sendable {
         layerNorm(&t, rows: n, transformNorm)
         var out = [Float](repeating: 0, count: config.vocabularySize)
         t.withUnsafeBufferPointer { a in
-            decoder.withUnsafeBufferPointer { d in
-                decoderBias.withUnsafeBufferPointer { b in
-                    out.withUnsafeMutableBufferPointer { o in
-                        sparrow_gemm_column_max(Int32(n), Int32(config.vocabularySize), Int32(h), a.baseAddress, Int32(h),
-                                                d.baseAddress, Int32(config.vocabularySize), b.baseAddress, o.baseAddress)
+            decoderBias.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { o in
+                    if let q = quantizedDecoder {
+                        // Exact wherever the maximum is positive, which is all SPLADE keeps.
+                        decoderRows.withUnsafeBufferPointer { rows in
+                            withUnsafePointer(to: q.matrix) { qm in
+                                _ = sparrow_column_max_pruned(Int32(n), a.baseAddress, Int32(h), qm, rows.baseAddress,
+                                                              b.baseAddress, o.baseAddress)
+                            }
+                        }
+                    } else {
+                        decoder.withUnsafeBufferPointer { d in
+                            sparrow_gemm_column_max(Int32(n), Int32(config.vocabularySize), Int32(h), a.baseAddress, Int32(h),
+                                                    d.baseAddress, Int32(config.vocabularySize), b.baseAddress, o.baseAddress)
+                        }
                     }
                 }
             }
@@ -289,6 +307,16 @@ public final class SpladeEncoder: Sendable {
     /// GELU with erf: `0.5 x (1 + erf(x / √2))`.
     private func gelu(_ x: inout [Float]) {
         x.withUnsafeMutableBufferPointer { sparrow_gelu($0.baseAddress, $0.count) }
+    }
+}
+
+/// Owns a C `sparrow_quantized_matrix` (read-only after creation, so shared across threads).
+final class QuantizedMatrix: @unchecked Sendable {
+    let matrix: sparrow_quantized_matrix
+    init(_ matrix: sparrow_quantized_matrix) { self.matrix = matrix }
+    deinit {
+        var m = matrix
+        sparrow_quantized_matrix_free(&m)
     }
 }
 

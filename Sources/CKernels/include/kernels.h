@@ -11,6 +11,30 @@ void sparrow_gemm(int m, int n, int k, const float *a, int lda, const float *b, 
 void sparrow_gemm_column_max(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                              const float *bias, float *out);
 
+#include <stdint.h>
+
+/// A fixed K×N matrix prepared for sparrow_column_max_pruned: each column quantised to int16
+/// (|q| ≤ 2047) with its own scale, stored as interleaved pairs of rows ([K/2][N][2]); K even.
+typedef struct {
+    int k, n;
+    int16_t *quantized;    // (k/2) * n * 2
+    float *scales;         // n: column j ≈ scales[j] * quantized column
+    float *half_l1;        // n: 0.5 * sum_k |quantized[k][j]|
+} sparrow_quantized_matrix;
+
+/// Prepares `b` (K×N row-major, K even) for the pruned column maxima. Free with
+/// sparrow_quantized_matrix_free.
+sparrow_quantized_matrix sparrow_quantize_columns(int k, int n, const float *b);
+void sparrow_quantized_matrix_free(sparrow_quantized_matrix *q);
+
+/// Like sparrow_gemm_column_max, exact wherever the result is positive: an int16 pass bounds
+/// every column's maximum from above (quantisation error included), and only columns whose
+/// bound is above zero are computed exactly in float from `rows` (the N×K matrix whose rows are
+/// the columns of B). Other columns get a value ≤ 0. Uses AVX2; falls back to the exact product.
+/// Returns the number of columns computed exactly.
+int sparrow_column_max_pruned(int m, const float *a, int lda, const sparrow_quantized_matrix *b, const float *rows,
+                              const float *bias, float *out);
+
 /// LayerNorm of each of `rows` rows of `x` (length `width`), in place:
 /// (x − mean) / sqrt(variance + eps) · gamma + beta.
 void sparrow_layer_norm(float *x, int rows, int width, const float *gamma, const float *beta, float eps);
