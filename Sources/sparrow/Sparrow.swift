@@ -11,7 +11,7 @@ import Darwin
 struct SparrowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
-        abstract: "Sparrow: a search engine for sparse retrieval (learned sparse vectors and more).",
+        abstract: "Sparrow: a search engine for sparse retrieval (learned sparse vectors, BM25, built-in encoders).",
         discussion: """
             Build an index from sparse vectors, then search it:
 
@@ -19,6 +19,13 @@ struct SparrowCommand: ParsableCommand {
               sparrow search --index /tmp/toy-index --query '{"manhattan": 1.5, "project": 1.0}'
               sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 10
               sparrow bench --index /tmp/toy-index --queries Examples/toy/queries.jsonl -k 5   # release build
+
+            From text, with BM25 (Lucene's analyzer and scores) or a SPLADE model run by Sparrow:
+
+              sparrow index --text --input corpus.jsonl --output /tmp/bm25
+              sparrow index --encoder splade:MODEL_DIR --input corpus.jsonl --output /tmp/splade
+              sparrow search --index /tmp/splade --encoder splade:MODEL_DIR --queries queries.jsonl --eval qrels.tsv
+              sparrow eval --qrels qrels.tsv --run run.trec --metrics ndcg@10,recall@100
             """,
         subcommands: [IndexCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
                       InfoCommand.self, CheckCommand.self]
