@@ -103,15 +103,26 @@ static void gemm_avx2(int m, int n, int k, const float *a, int lda, const float 
     }
 }
 
+// Set by sparrow_kernels_force_portable, so tests can run the portable kernels on any machine.
+static _Atomic int force_portable = 0;
+
 static int use_avx2(void) {
     // The CPU model is initialised by a constructor before main.
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return !force_portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #else
 static int use_avx2(void) { return 0; }
 #endif
 
 int sparrow_kernels_use_avx2(void) { return use_avx2(); }
+
+void sparrow_kernels_force_portable(int on) {
+#if defined(__x86_64__)
+    force_portable = on != 0;
+#else
+    (void)on;
+#endif
+}
 
 void sparrow_gemm(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                   const float *bias, float *c, int ldc) {

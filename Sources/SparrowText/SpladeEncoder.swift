@@ -160,6 +160,19 @@ public final class SpladeEncoder: Sendable {
             : nil
     }
 
+    /// Whether the matrix kernels run with AVX2/FMA on this machine (otherwise in portable C).
+    public static var usesVectorKernels: Bool { sparrow_kernels_use_avx2() != 0 }
+
+    /// With `true`, every encoder kernel runs its portable C version from now on, as on a machine
+    /// without AVX2; `false` lets the CPU choose again. It affects the whole process; it exists so
+    /// tests and comparisons can exercise the portable path on any machine.
+    ///
+    /// ```swift
+    /// SpladeEncoder.forcePortableKernels(true)
+    /// defer { SpladeEncoder.forcePortableKernels(false) }
+    /// ```
+    public static func forcePortableKernels(_ on: Bool) { sparrow_kernels_force_portable(on ? 1 : 0) }
+
     /// The sparse vector of `text`: tokens with a positive weight, in vocabulary order.
     public func encode(_ text: String) -> (tokens: [String], weights: [Float]) {
         let logits = maxLogits(tokenizer.encode(text, maxLength: maxLength))

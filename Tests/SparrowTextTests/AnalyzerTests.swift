@@ -41,41 +41,17 @@ struct AnalyzerLuceneParityTests {
         #expect(Analyzer.englishStopWordList.count == 33)
     }
 
-    /// FNV-1a 64 of the tokens joined by single spaces, as the Java tool computes it.
-    static func fingerprint(_ tokens: [String]) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in tokens.joined(separator: " ").utf8 {
-            h ^= UInt64(byte)
-            h = h &* 0x100_0000_01b3
-        }
-        return String(h, radix: 16)
-    }
-
     @Test("every document and query of the shared collections analyses as in Lucene")
     func sharedCollections() throws {
-        var expected: [String: String] = [:]
-        let table = String(decoding: readFileBytes(Self.fixtures + "corpora.lucene-english.hashes.tsv"), as: UTF8.self)
-        for line in table.split(separator: "\n") {
-            let f = line.split(separator: "\t")
-            expected[String(f[0])] = String(f[1])
-        }
+        // FNV-1a 64 of the tokens joined by single spaces, as the Java tool computes it.
+        let expected = readTabSeparatedPairs(Self.fixtures + "corpora.lucene-english.hashes.tsv")
         #expect(expected.count > 50_000)
         var checked = 0
         var mismatches: [String] = []
-        func check(_ id: String, _ text: String) {
+        try forEachSharedText { id, text in
             checked += 1
-            let got = Self.fingerprint(Analyzer.english.analyze(text))
-            if expected[id] != got && mismatches.count < 10 { mismatches.append("\(id): \(text.prefix(80))") }
-        }
-        // The same walk as Tools/lucene-reference/corpus_texts.py.
-        for c in ["scifact", "nfcorpus", "cranfield", "cacm", "msmarco-dl-pool", "msmarco-dev-queries"] {
-            let dir = try requireSharedData(c)
-            let files = listDirectory(dir)
-            if files.contains("corpus.jsonl.gz") {
-                try TextRecordReader.forEach(path: dir + "/corpus.jsonl.gz") { r, _ in check("\(c)/\(r.id)", r.text) }
-            }
-            for q in files.filter({ $0.hasPrefix("queries") && $0.hasSuffix(".jsonl") }).sorted() {
-                try TextRecordReader.forEach(path: dir + "/" + q) { r, _ in check("\(c)/q/\(r.id)", r.text) }
+            if expected[id] != fnv1a64Hex(Analyzer.english.analyze(text).joined(separator: " ")) && mismatches.count < 10 {
+                mismatches.append("\(id): \(text.prefix(80))")
             }
         }
         #expect(checked == expected.count)
@@ -161,9 +137,11 @@ struct SmallFloatTests {
     @Test("hand-worked values")
     func handWorked() {
         #expect(SmallFloat.intToByte4(23) == 23)
-        // 100 − 24 = 76 = 0b1001100: 7 bits, shift 3, mantissa (76 >> 3) & 7 = 1, code 1 | 4 << 3 = 33.
+        // 100 − 24 = 76 = 0b1001100: 7 bits, shift 3, mantissa (76 >> 3) & 7 = 1,
+        // 4-bit code 1 | (3 + 1) << 3 = 33, byte 24 + 33 = 57.
         #expect(SmallFloat.intToByte4(100) == 57)
-        // Decoding 33: (1 | 8) << 3 = 72, plus 24 = 96: lengths 96...103 share the code.
+        // Decoding 57: 57 − 24 = 33, mantissa 1, shift 3: (1 | 8) << 3 = 72, plus 24 = 96;
+        // lengths 96...103 share the byte.
         #expect(SmallFloat.byte4ToInt(57) == 96)
         #expect(SmallFloat.intToByte4(103) == 57 && SmallFloat.intToByte4(104) == 58)
         #expect(SmallFloat.byte4ToInt(255) <= Int(Int32.max))

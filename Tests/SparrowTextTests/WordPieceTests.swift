@@ -4,18 +4,15 @@ import SparrowTestSupport
 import Testing
 
 /// WordPiece and the inference-free query encoder against the Hugging Face `tokenizers` library
-/// (fixtures: the model's golden.jsonl from make_golden.py, and Tools/hf-reference/make_fixtures.py).
+/// (fixtures: golden.jsonl files from make_golden.py, and Tools/hf-reference/make_fixtures.py).
 struct WordPieceTests {
     static let tokenizer = Result { try WordPieceTokenizer(directory: try requireSharedData("models/splade-tiny")) }
 
-    struct Golden: Decodable { var id: String; var text: String; var ids: [Int32] }
-
-    @Test("the model's golden texts: identical ids at 256 word pieces")
+    @Test("415 golden texts (the model's and ours): identical ids at 256 word pieces")
     func golden() throws {
         let tokenizer = try Self.tokenizer.get()
-        let text = String(decoding: readFileBytes(try requireSharedData("models/splade-tiny/golden.jsonl")), as: UTF8.self)
-        let rows = try text.split(separator: "\n").map { try JSONDecoder().decode(Golden.self, from: Data($0.utf8)) }
-        #expect(rows.count > 100)
+        let rows = try readSpladeGolden()
+        #expect(rows.count == 415)
         for row in rows {
             #expect(tokenizer.encode(row.text, maxLength: 256) == row.ids, "\(row.id): \(row.text.prefix(60))")
         }
@@ -24,32 +21,14 @@ struct WordPieceTests {
     @Test("every document and query of the shared collections: identical ids")
     func sharedCollections() throws {
         let tokenizer = try Self.tokenizer.get()
-        var expected: [String: String] = [:]
-        let table = String(decoding: readFileBytes(repositoryRoot + "/Tests/Fixtures/wordpiece/corpora.hf-ids.hashes.tsv"),
-                           as: UTF8.self)
-        for line in table.split(separator: "\n") {
-            let f = line.split(separator: "\t")
-            expected[String(f[0])] = String(f[1])
-        }
+        // FNV-1a 64 of the ids written in decimal and joined by commas.
+        let expected = readTabSeparatedPairs(repositoryRoot + "/Tests/Fixtures/wordpiece/corpora.hf-ids.hashes.tsv")
         var checked = 0
         var mismatches: [String] = []
-        func check(_ id: String, _ text: String) {
+        try forEachSharedText { id, text in
             checked += 1
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in tokenizer.encode(text).map(String.init).joined(separator: ",").utf8 {
-                h ^= UInt64(byte)
-                h = h &* 0x100_0000_01b3
-            }
-            if expected[id] != String(h, radix: 16) && mismatches.count < 10 { mismatches.append("\(id): \(text.prefix(80))") }
-        }
-        for c in ["scifact", "nfcorpus", "cranfield", "cacm", "msmarco-dl-pool", "msmarco-dev-queries"] {
-            let dir = try requireSharedData(c)
-            let files = listDirectory(dir)
-            if files.contains("corpus.jsonl.gz") {
-                try TextRecordReader.forEach(path: dir + "/corpus.jsonl.gz") { r, _ in check("\(c)/\(r.id)", r.text) }
-            }
-            for q in files.filter({ $0.hasPrefix("queries") && $0.hasSuffix(".jsonl") }).sorted() {
-                try TextRecordReader.forEach(path: dir + "/" + q) { r, _ in check("\(c)/q/\(r.id)", r.text) }
+            if expected[id] != fnv1a64Hex(tokenizer.encode(text).map(String.init).joined(separator: ",")) && mismatches.count < 10 {
+                mismatches.append("\(id): \(text.prefix(80))")
             }
         }
         #expect(checked == expected.count)

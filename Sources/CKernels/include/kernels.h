@@ -48,4 +48,8 @@ void sparrow_softmax_rows(float *x, int rows, int width, float scale);
 /// 1 when the AVX2+FMA kernels run on this machine, 0 when the portable ones do.
 int sparrow_kernels_use_avx2(void);
 
+/// With `on` ≠ 0, every kernel runs its portable C version from now on, even where AVX2 is
+/// available (for tests and comparisons); 0 restores the choice by CPU.
+void sparrow_kernels_force_portable(int on);
+
 #endif
