@@ -128,3 +128,29 @@ private func parseWeight(_ s: inout JSONScanner, _ fail: (String) -> InputError)
         throw fail("weight must be a number")
     }
 }
+
+extension VectorRecordParser {
+    /// True when the first non-blank line of `path` is a JSON object with a `"vector"` member,
+    /// that is, when the file holds sparse vectors rather than text (`.tsv` files are text).
+    /// A first line that is not a JSON object counts as text; the text reader then reports it.
+    ///
+    /// ```swift
+    /// let vectors = try VectorRecordParser.holdsVectors(path: "queries.jsonl")
+    /// ```
+    public static func holdsVectors(path: String) throws -> Bool {
+        if TextRecordReader.isTSV(path) { return false }
+        struct Stop: Error {}
+        var found = false
+        do {
+            try LineReader(path: path).forEachLine { line, number in
+                let fail = { (problem: String) in InputError(path: path, line: number, problem: problem) }
+                guard (try? JSONScanner.readObjectLine(line, fail: fail, member: { s, key in
+                    if key == "vector" { found = true }
+                    try s.skipValue()
+                })) != nil else { throw Stop() }
+                if line.contains(where: { $0 > 0x20 }) { throw Stop() }
+            }
+        } catch is Stop {}
+        return found
+    }
+}

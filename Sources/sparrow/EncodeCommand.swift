@@ -141,6 +141,11 @@ struct EncoderSpec: ExpressibleByArgument {
     var kind: Kind
     var path: String
 
+    init(kind: Kind, path: String) {
+        self.kind = kind
+        self.path = path
+    }
+
     init?(argument: String) {
         guard let colon = argument.firstIndex(of: ":"), let kind = Kind(rawValue: String(argument[..<colon])) else {
             return nil

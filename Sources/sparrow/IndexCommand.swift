@@ -113,7 +113,7 @@ struct IndexCommand: ParsableCommand {
                 guard case .splade(let splade) = try encoder.queryEncoder(tokenizer: nil, index: nil, maxLength: maxlen) else {
                     throw ExitCode(1)
                 }
-                return try SearchIndex.build(fromTextFile: input, encoder: splade, model: encoder.path,
+                return try SearchIndex.build(fromTextFile: input, encoder: splade, model: absolutePath(encoder.path),
                                              threads: ProcessInfo.processInfo.activeProcessorCount, options: options,
                                              progress: progress)
             }
@@ -130,4 +130,9 @@ struct IndexCommand: ParsableCommand {
             + "\(bytes) bytes in \(formatted(elapsed, decimals: 2)) s "
             + "(\(Int(Double(meta.documents) / max(elapsed, 1e-9))) docs/s) -> \(output)")
     }
+}
+
+/// `path` made absolute against the current directory, so an index can find its model later.
+func absolutePath(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.path
 }

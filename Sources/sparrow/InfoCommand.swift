@@ -57,6 +57,9 @@ struct InfoCommand: ParsableCommand {
             print("weights      \(t.model) k1 \(t.k1) b \(t.b), analyzer \(analyzer)")
             print("text stats   \(t.documentsWithTerms) documents with terms, \(t.totalTermCount) terms, "
                 + "average length \(formatted(t.averageLength, decimals: 2))")
+        } else if let e = m.encoder {
+            print("weights      \(e.kind) vectors encoded by Sparrow, model \(e.model), maxlen \(e.maxLength)")
+            print("vocabulary   \(e.vocabularySize) word pieces, fingerprint \(e.vocabularyFingerprint)")
         } else {
             print("weights      sparse vectors as given")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Sparrow
 
 #if canImport(Glibc)
@@ -25,7 +26,10 @@ struct SearchCommand: ParsableCommand {
             With --encoder, queries are text encoded by Sparrow: splade:MODEL_DIR runs the SPLADE model,
             idf:TABLE.json weights each distinct word piece by the table (OpenSearch's inference-free
             mode; --tokenizer DIR names the word-piece vocabulary). An index built with
-            sparrow index --encoder refuses a query encoder with another vocabulary.
+            sparrow index --encoder refuses a query encoder with another vocabulary. Without --encoder,
+            text queries on such an index are encoded with the model it records (its absolute path at
+            build time); vector queries ({"id", "vector"} lines, or a JSON object for --query) are
+            used as they are.
 
             --eval QRELS scores the run right away (see sparrow eval): the metrics go to stdout when
             the run goes to --output, otherwise to stderr. The judged queries of --queries count, so
@@ -88,7 +92,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         let searchIndex = try reportingErrors { try SearchIndex.open(at: index) }
-        let queryEncoder = try encoder?.queryEncoder(tokenizer: tokenizer, index: searchIndex)
+        let queryEncoder = try (encoder ?? recordedEncoder(of: searchIndex))?.queryEncoder(tokenizer: tokenizer, index: searchIndex)
         if let queryEncoder { try reportingErrors { try searchIndex.requireCompatible(queryEncoder) } }
         if let query {
             let record = try reportingErrors {
@@ -152,6 +156,21 @@ struct SearchCommand: ParsableCommand {
                 .report(perQuery: false)
             if output != nil { print(report, terminator: "") } else { printError(String(report.dropLast())) }
         }
+    }
+
+    /// For an index that Sparrow encoded, when the queries are text and no --encoder is given:
+    /// the SPLADE model the index records.
+    private func recordedEncoder(of index: SearchIndex) throws -> EncoderSpec? {
+        guard let info = index.encoderInfo, info.kind == "splade" else { return nil }
+        if let query, query.first(where: { !$0.isWhitespace }) == "{" { return nil }
+        if let queries, try reportingErrors({ try VectorRecordParser.holdsVectors(path: queries) }) { return nil }
+        guard FileManager.default.fileExists(atPath: info.model + "/config.json") else {
+            printError("error: this index was encoded with the SPLADE model at \(info.model), which is not there now; "
+                + "give the model with --encoder splade:MODEL_DIR")
+            throw ExitCode(1)
+        }
+        printError("note: encoding the queries with the index's model, \(info.model)")
+        return EncoderSpec(kind: .splade, path: info.model)
     }
 
     private func printTable(_ index: SearchIndex, _ record: VectorRecord) throws {

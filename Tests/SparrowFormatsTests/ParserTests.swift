@@ -75,4 +75,24 @@ struct ParserTests {
         #expect(records[0].record.tokens.count == 200_000)
         #expect(records.map(\.line) == [1, 2])
     }
+
+    @Test("a query file is told apart as vectors or text by its first line")
+    func holdsVectors() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let cases: [(name: String, content: String, vectors: Bool)] = [
+            ("v.jsonl", "\n  \n{\"id\": \"q1\", \"vector\": {\"a\": 1}}\n", true),
+            ("late.jsonl", "{\"metadata\": {\"vector\": 1}, \"id\": 7, \"vector\": {}}\n", true),
+            ("beir.jsonl", "{\"_id\": \"1\", \"text\": \"vector spaces\"}\n{\"id\": \"q2\", \"vector\": {}}\n", false),
+            ("nested.jsonl", "{\"id\": \"q1\", \"text\": \"t\", \"metadata\": {\"vector\": 1}}\n", false),
+            ("broken.jsonl", "not json\n", false),
+            ("empty.jsonl", "", false),
+            ("topics.tsv", "{\"id\": \"q1\", \"vector\": {}}\n", false),
+        ]
+        for c in cases {
+            writeFile(dir + "/" + c.name, c.content)
+            #expect(try VectorRecordParser.holdsVectors(path: dir + "/" + c.name) == c.vectors, "\(c.name)")
+        }
+        #expect(throws: InputError.self) { try VectorRecordParser.holdsVectors(path: dir + "/missing.jsonl") }
+    }
 }
