@@ -79,6 +79,9 @@ public struct Qrels: Sendable, Equatable {
     /// Reads qrels in either layout, line by line:
     /// - BEIR TSV: a header `query-id<TAB>corpus-id<TAB>score`, then `qid<TAB>docid<TAB>grade`;
     /// - TREC: `qid iteration docid grade`, whitespace-separated.
+    ///
+    /// A file without any judgment is an error, and so is every line that is not one (other than
+    /// the header).
     public static func read(path: String) throws -> Qrels {
         var qrels = Qrels()
         try LineReader(path: path).forEachLine { line, number in
@@ -87,7 +90,8 @@ public struct Qrels: Sendable, Equatable {
             let (query, doc, gradeText): (String, String, String)
             switch fields.count {
             case 3:
-                if number == 1 && Int(fields[2]) == nil { return }  // the BEIR header
+                // The BEIR header (query-id corpus-id score); any other line must hold a judgment.
+                if number == 1 && Int(fields[2]) == nil && Self.headerWords.contains(fields[2].lowercased()) { return }
                 (query, doc, gradeText) = (fields[0], fields[1], fields[2])
             case 4:
                 (query, doc, gradeText) = (fields[0], fields[2], fields[3])
@@ -103,8 +107,14 @@ public struct Qrels: Sendable, Equatable {
                                  problem: "query \(query), document \(doc) is judged twice with different grades")
             }
         }
+        if qrels.judgments.isEmpty {
+            throw InputError(path: path, line: 0, problem: "holds no judgments (qid 0 docid relevance, or a BEIR TSV)")
+        }
         return qrels
     }
+
+    /// The last column's name in a BEIR qrels header.
+    static let headerWords: Set<String> = ["score", "relevance", "rel", "grade", "label"]
 }
 
 /// The whitespace-separated fields of a line.

@@ -41,10 +41,19 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let metrics = try metricOptions.parsed()
         let (judgments, ranking) = try reportingErrors { (try Qrels.read(path: qrels), try Run.read(path: runFile)) }
+        warnIfUnrelated(ranking, judgments, qrelsPath: qrels)
         let evaluation = Evaluator.evaluate(run: ranking, qrels: judgments, metrics: metrics,
                                             includeUnretrieved: !runQueriesOnly)
         print(evaluation.report(perQuery: perQuery), terminator: "")
     }
+}
+
+/// A note on stderr when none of a run's queries is judged: the two files do not belong together
+/// (every judged query then scores 0).
+func warnIfUnrelated(_ run: Run, _ qrels: Qrels, qrelsPath: String) {
+    guard !run.queryIDs.isEmpty, !run.queryIDs.contains(where: { qrels.judgments[$0] != nil }) else { return }
+    printError("note: none of the run's \(run.queryIDs.count) queries is judged in \(qrelsPath) "
+        + "(e.g. query \(run.queryIDs[0])); are these the right judgments?")
 }
 
 /// `--metrics`, shared by `eval` and `search --eval`.

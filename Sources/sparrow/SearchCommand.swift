@@ -152,6 +152,7 @@ struct SearchCommand: ParsableCommand {
                 + "(\(algorithm.name(on: searchIndex)), mean \(formatted(mean, decimals: 1)) µs per query)")
         }
         if let judgments {
+            warnIfUnrelated(ranking, judgments, qrelsPath: eval!)
             let report = Evaluator.evaluate(run: ranking, qrels: judgments, metrics: metrics, includeUnretrieved: false)
                 .report(perQuery: false)
             if output != nil { print(report, terminator: "") } else { printError(String(report.dropLast())) }

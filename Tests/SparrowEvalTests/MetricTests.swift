@@ -99,6 +99,11 @@ struct MetricTests {
             ("a.qrels", "q1 0 d1 1\nq1 0 d2\n", 2, { _ = try Qrels.read(path: $0) }),
             ("b.qrels", "q1 0 d1 x\n", 1, { _ = try Qrels.read(path: $0) }),
             ("c.qrels", "q1 0 d1 1\nq1 0 d1 2\n", 2, { _ = try Qrels.read(path: $0) }),
+            // A first line with a non-numeric grade is a header only when it names the column.
+            ("d.qrels", "q1\td1\tx\nq1\td2\t1\n", 1, { _ = try Qrels.read(path: $0) }),
+            // Nothing judged at all (here: a header alone) is an error, not an empty evaluation.
+            ("e.tsv", "query-id\tcorpus-id\tscore\n", 0, { _ = try Qrels.read(path: $0) }),
+            ("f.qrels", "\n\n", 0, { _ = try Qrels.read(path: $0) }),
             ("a.trec", "q1 Q0 d1 1 2.5 t\nq1 Q0 d2 2 abc t\n", 2, { _ = try Run.read(path: $0) }),
             ("b.trec", "q1 Q0 d1 1 2.5 t\nq1 Q0 d1 2 2.0 t\n", 2, { _ = try Run.read(path: $0) }),
             ("c.trec", "q1 Q0 d1 1 2.5\n", 1, { _ = try Run.read(path: $0) }),
