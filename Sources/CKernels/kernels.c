@@ -340,6 +340,16 @@ int sparrow_column_max_pruned(int m, const float *a, int lda, const sparrow_quan
     return b->n;
 }
 
+// Multiplies a softmax row by `scale` in place and returns its largest entry.
+static inline float scale_and_max(float *row, int width, float scale) {
+    float m = -INFINITY;
+    for (int c = 0; c < width; c++) {
+        row[c] *= scale;
+        if (row[c] > m) m = row[c];
+    }
+    return m;
+}
+
 #if defined(__x86_64__)
 // exp(x) for 8 lanes: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by a degree-6 polynomial (relative
 // error about 2e-7), then scaled by 2^n through the exponent bits. Inputs are clamped to
@@ -390,11 +400,7 @@ __attribute__((target("avx2,fma")))
 static void softmax_rows_avx2(float *x, int rows, int width, float scale) {
     for (int r = 0; r < rows; r++) {
         float *row = x + (size_t)r * width;
-        float m = -INFINITY;
-        for (int c = 0; c < width; c++) {
-            row[c] *= scale;
-            if (row[c] > m) m = row[c];
-        }
+        const float m = scale_and_max(row, width, scale);
         const __m256 mv = _mm256_set1_ps(m);
         float sum = 0;
         int c = 0;
@@ -431,11 +437,7 @@ void sparrow_softmax_rows(float *x, int rows, int width, float scale) {
 #endif
     for (int r = 0; r < rows; r++) {
         float *row = x + (size_t)r * width;
-        float m = -INFINITY;
-        for (int c = 0; c < width; c++) {
-            row[c] *= scale;
-            if (row[c] > m) m = row[c];
-        }
+        const float m = scale_and_max(row, width, scale);
         float sum = 0;
         for (int c = 0; c < width; c++) {
             row[c] = expf(row[c] - m);
