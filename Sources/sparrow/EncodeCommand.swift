@@ -80,8 +80,9 @@ struct EncodeCommand: ParsableCommand {
         let showProgress = !quiet && isatty(2) == 1
         let encodeStart = ContinuousClock.now
         var done = 0
-        for chunkStart in stride(from: 0, to: records.count, by: 1024) {
-            let chunk = Array(records[chunkStart..<min(records.count, chunkStart + 1024)])
+        // Chunks of 256 texts: enough to keep every thread busy, small enough for a lively progress line.
+        for chunkStart in stride(from: 0, to: records.count, by: 256) {
+            let chunk = Array(records[chunkStart..<min(records.count, chunkStart + 256)])
             let vectors: [(tokens: [String], weights: [Float])]
             switch queryEncoder {
             case .splade(let e): vectors = e.encode(chunk.map(\.text), threads: threads)
@@ -94,8 +95,8 @@ struct EncodeCommand: ParsableCommand {
             out.write(Data(text.utf8))
             done += chunk.count
             if showProgress {
-                let rate = Double(done) / max(seconds(since: encodeStart), 1e-9)
-                writeAll(2, "\r\(done)/\(records.count) texts  \(Int(rate)) texts/s   ")
+                drawProgress(done: done, total: records.count, fraction: Double(done) / Double(records.count),
+                             unit: "texts", since: encodeStart)
             }
         }
         try out.close()

@@ -104,10 +104,7 @@ struct IndexCommand: ParsableCommand {
                 let now = ContinuousClock.now
                 guard now - lastDraw > .milliseconds(250) else { return }
                 lastDraw = now
-                let elapsed = seconds(since: start)
-                let rate = Double(p.documents) / max(elapsed, 1e-9)
-                let eta = p.fraction > 0.01 ? elapsed * (1 - p.fraction) / p.fraction : 0
-                writeAll(2, "\r\(p.documents) docs  \(Int(rate)) docs/s  \(Int(p.fraction * 100))%  ETA \(Int(eta))s   ")
+                drawProgress(done: p.documents, total: nil, fraction: p.fraction, unit: "docs", since: start)
             } : nil
             if let encoder {
                 guard case .splade(let splade) = try encoder.queryEncoder(tokenizer: nil, index: nil, maxLength: maxlen) else {

@@ -66,6 +66,21 @@ func writeAll(_ fd: Int32, _ text: String) -> Bool {
     }
 }
 
+/// Redraws the progress line on stderr: a bar, the percentage, the count, the rate and the time
+/// left, e.g. `[########............]  40%  2048/5183 docs  89 docs/s  ETA 35 s`.
+func drawProgress(done: Int, total: Int?, fraction: Double, unit: String, since start: ContinuousClock.Instant) {
+    let elapsed = seconds(since: start)
+    let rate = Double(done) / max(elapsed, 1e-9)
+    let f = min(1, max(0, fraction))
+    let filled = Int(f * 20)
+    let bar = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled) + "]"
+    let count = total.map { "\(done)/\($0)" } ?? "\(done)"
+    let eta = f > 0.01 ? "  ETA \(Int((elapsed * (1 - f) / f).rounded())) s" : ""
+    let percent = String(Int(f * 100))
+    writeAll(2, "\r\(bar) \(String(repeating: " ", count: 3 - percent.count))\(percent)%  \(count) \(unit)  "
+        + "\(Int(rate)) \(unit)/s\(eta)\u{1B}[K")
+}
+
 /// Seconds since `start`, for summaries.
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
