@@ -36,10 +36,13 @@ public struct WordPieceTokenizer: Sendable {
     /// Loads `tokenizer.json` from `directory`, or `vocab.txt` when there is no `tokenizer.json`.
     public init(directory: String) throws {
         let json = directory + "/tokenizer.json"
+        let vocabulary = directory + "/vocab.txt"
         if FileManager.default.fileExists(atPath: json) {
             try self.init(tokenizerJSON: json)
+        } else if FileManager.default.fileExists(atPath: vocabulary) {
+            try self.init(vocabularyFile: vocabulary)
         } else {
-            try self.init(vocabularyFile: directory + "/vocab.txt")
+            throw TokenizerError(path: directory, "holds neither tokenizer.json nor vocab.txt (is it a model directory?)")
         }
     }
 

@@ -35,6 +35,17 @@ struct WordPieceTests {
         #expect(mismatches.isEmpty, "\(mismatches)")
     }
 
+    @Test("a directory without tokenizer.json or vocab.txt is refused with its name")
+    func missingVocabulary() {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        #expect {
+            _ = try WordPieceTokenizer(directory: dir)
+        } throws: { error in
+            (error as? TokenizerError).map { "\($0)".contains(dir) && "\($0)".contains("vocab.txt") } ?? false
+        }
+    }
+
     @Test("word pieces, special tokens, unknown words and truncation")
     func behaviour() throws {
         let t = try Self.tokenizer.get()
