@@ -13,6 +13,9 @@ struct BenchCommand: ParsableCommand {
             second, postings (and BMP ranges) scored per query, and agreement with the exhaustive
             top-k (recall of its documents, and the share of queries with the identical ranking).
             On a text (BM25) index the queries are text and the timing includes analysing them.
+            With --encoder (or, for text queries, the model an index built by sparrow index --encoder
+            records) the queries are text encoded once before timing; sparrow encode --latency
+            times the encoders themselves.
             Pin the process to one core for stable figures: taskset -c 1 sparrow bench ...
 
             Examples:
@@ -26,7 +29,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The index directory.")
     var index: String
 
-    @Option(name: .long, help: "A JSONL file of sparse-vector queries.")
+    @Option(name: .long, help: "A file of queries: vectors, or text for a text index or with an encoder.")
     var queries: String
 
     @Option(name: .customShort("k"), help: "How many results per query.")
@@ -40,6 +43,12 @@ struct BenchCommand: ParsableCommand {
 
     @Option(name: .long, help: "Use only the first N queries of the file.")
     var limit: Int?
+
+    @Option(name: .long, help: "Encode text queries: splade:MODEL_DIR, or idf:TABLE.json (with --tokenizer).")
+    var encoder: EncoderSpec?
+
+    @Option(name: .long, help: "With --encoder idf:FILE: the directory of tokenizer.json or vocab.txt (default: the index's model).")
+    var tokenizer: String?
 
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
@@ -100,7 +109,11 @@ struct BenchCommand: ParsableCommand {
         let searchIndex = try reportingErrors { try SearchIndex.open(at: index, verifyChecksums: !noVerify) }
         let openSeconds = seconds(since: openStart)
         let info = try reportingErrors { try IndexInfo.read(index) }
-        var records = try reportingErrors { try searchIndex.readQueries(fromFile: queries) }.map(\.record)
+        let queryEncoder = try resolveQueryEncoder(encoder, tokenizer: tokenizer, index: searchIndex, query: nil, queries: queries)
+        var records = try reportingErrors {
+            if let queryEncoder { return try searchIndex.readQueries(fromFile: queries, encoder: queryEncoder) }
+            return try searchIndex.readQueries(fromFile: queries)
+        }.map(\.record)
         // On a text index the timed work includes analysing the query text, as a user's query does.
         let analyse = searchIndex.textWeighting != nil
         if let limit { records = Array(records.prefix(limit)) }

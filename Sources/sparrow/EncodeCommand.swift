@@ -178,3 +178,28 @@ struct EncoderSpec: ExpressibleByArgument {
         }
     }
 }
+
+/// The query encoder for `search` and `bench`: the one `--encoder` names, or, for an index that
+/// Sparrow encoded and text queries (`--query` not a JSON object, `--queries` not a vector file),
+/// the SPLADE model the index records; nil for vector queries. Checked against the index.
+func resolveQueryEncoder(_ spec: EncoderSpec?, tokenizer: String?, index: SearchIndex, query: String?,
+                         queries: String?) throws -> QueryEncoder? {
+    guard let spec = try spec ?? recordedEncoder(of: index, query: query, queries: queries) else { return nil }
+    let encoder = try spec.queryEncoder(tokenizer: tokenizer, index: index)
+    try reportingErrors { try index.requireCompatible(encoder) }
+    return encoder
+}
+
+/// The SPLADE model an index records, when the queries given are text.
+private func recordedEncoder(of index: SearchIndex, query: String?, queries: String?) throws -> EncoderSpec? {
+    guard let info = index.encoderInfo, info.kind == "splade" else { return nil }
+    if let query, query.first(where: { !$0.isWhitespace }) == "{" { return nil }
+    if let queries, try reportingErrors({ try VectorRecordParser.holdsVectors(path: queries) }) { return nil }
+    guard FileManager.default.fileExists(atPath: info.model + "/config.json") else {
+        printError("error: this index was encoded with the SPLADE model at \(info.model), which is not there now; "
+            + "give the model with --encoder splade:MODEL_DIR")
+        throw ExitCode(1)
+    }
+    printError("note: encoding the queries with the index's model, \(info.model)")
+    return EncoderSpec(kind: .splade, path: info.model)
+}

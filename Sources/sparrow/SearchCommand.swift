@@ -92,8 +92,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         let searchIndex = try reportingErrors { try SearchIndex.open(at: index) }
-        let queryEncoder = try (encoder ?? recordedEncoder(of: searchIndex))?.queryEncoder(tokenizer: tokenizer, index: searchIndex)
-        if let queryEncoder { try reportingErrors { try searchIndex.requireCompatible(queryEncoder) } }
+        let queryEncoder = try resolveQueryEncoder(encoder, tokenizer: tokenizer, index: searchIndex, query: query, queries: queries)
         if let query {
             let record = try reportingErrors {
                 if let queryEncoder { return queryEncoder.encode(query) }
@@ -157,21 +156,6 @@ struct SearchCommand: ParsableCommand {
                 .report(perQuery: false)
             if output != nil { print(report, terminator: "") } else { printError(String(report.dropLast())) }
         }
-    }
-
-    /// For an index that Sparrow encoded, when the queries are text and no --encoder is given:
-    /// the SPLADE model the index records.
-    private func recordedEncoder(of index: SearchIndex) throws -> EncoderSpec? {
-        guard let info = index.encoderInfo, info.kind == "splade" else { return nil }
-        if let query, query.first(where: { !$0.isWhitespace }) == "{" { return nil }
-        if let queries, try reportingErrors({ try VectorRecordParser.holdsVectors(path: queries) }) { return nil }
-        guard FileManager.default.fileExists(atPath: info.model + "/config.json") else {
-            printError("error: this index was encoded with the SPLADE model at \(info.model), which is not there now; "
-                + "give the model with --encoder splade:MODEL_DIR")
-            throw ExitCode(1)
-        }
-        printError("note: encoding the queries with the index's model, \(info.model)")
-        return EncoderSpec(kind: .splade, path: info.model)
     }
 
     private func printTable(_ index: SearchIndex, _ record: VectorRecord) throws {
