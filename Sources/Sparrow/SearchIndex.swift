@@ -218,12 +218,15 @@ public struct SearchHit: Sendable, Equatable {
     public var doc: DocID
     /// The external document id.
     public var id: String
+    /// The dot product of the query and the document.
     public var score: Float
 }
 
 /// How far a build has got.
 public struct BuildProgress: Sendable {
+    /// Documents added so far.
     public var documents: Int
+    /// Postings added so far.
     public var postings: Int
     /// The fraction of the input file read, 0...1.
     public var fraction: Double

@@ -2,11 +2,14 @@ import SparrowIndex
 
 /// What a BM25 index is built from: the analyzer and the BM25 parameters.
 public struct TextIndexOptions: Sendable, Equatable {
+    /// How documents (and later queries) are analysed.
     public var analyzer: Analyzer
+    /// The BM25 parameters the stored weights are computed with.
     public var bm25: BM25
     /// Keep each document's text in the index, for display (`sparrow search` shows it).
     public var storeText: Bool
 
+    /// Anserini's defaults: the English analyzer, k1 0.9, b 0.4, texts stored.
     public init(analyzer: Analyzer = .english, bm25: BM25 = BM25(), storeText: Bool = true) {
         self.analyzer = analyzer
         self.bm25 = bm25

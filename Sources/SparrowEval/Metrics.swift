@@ -11,6 +11,7 @@ import Darwin
 /// Names: `ndcg@10` (or `ndcg_cut_10`), `ndcg`; `mrr@10` (or `rr@10`), `mrr`; `recall@100`
 /// (or `r@100`, `recall_100`); `p@10` (or `P_10`); `map`, `map@1000` (or `ap`, `map_cut_1000`).
 public struct Metric: Hashable, Sendable, CustomStringConvertible {
+    /// The measure, without its cutoff.
     public enum Kind: String, Sendable {
         /// Normalised discounted cumulative gain: gain = grade (linear), discount log2(rank + 1),
         /// normalised by the ideal ordering of every judged document.
@@ -25,10 +26,12 @@ public struct Metric: Hashable, Sendable, CustomStringConvertible {
         case ap
     }
 
+    /// Which measure.
     public var kind: Kind
     /// Only the first `cutoff` documents count; nil for the whole ranking.
     public var cutoff: Int?
 
+    /// A measure with an optional cutoff (`Metric(.ndcg, cutoff: 10)` is nDCG@10).
     public init(_ kind: Kind, cutoff: Int? = nil) {
         self.kind = kind
         self.cutoff = cutoff
@@ -76,6 +79,7 @@ public struct Metric: Hashable, Sendable, CustomStringConvertible {
 
 /// Per-query and mean values of some metrics for a run.
 public struct Evaluation: Sendable {
+    /// The metrics, in the order of each row of ``values``.
     public var metrics: [Metric]
     /// The evaluated queries, in run order.
     public var queryIDs: [String]
@@ -101,6 +105,13 @@ public struct Evaluation: Sendable {
 ///   which score 0. A search engine leaves a query out of a run file when it retrieves nothing,
 ///   so without `-c` such queries would silently raise the mean.
 public enum Evaluator {
+    /// Evaluates `run` against `qrels` (see the type's conventions): one row per evaluated query.
+    ///
+    /// ```swift
+    /// let e = Evaluator.evaluate(run: try Run.read(path: "run.trec"), qrels: try Qrels.read(path: "qrels.tsv"),
+    ///                            metrics: [Metric("ndcg@10")!])
+    /// print(e.means[0])
+    /// ```
     public static func evaluate(run: Run, qrels: Qrels, metrics: [Metric], relevanceLevel: Int = 1,
                                 includeUnretrieved: Bool = true) -> Evaluation {
         var queries = run.queryIDs.filter { qrels.judgments[$0] != nil }

@@ -12,6 +12,7 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, as a sentence fragment.
     public var problem: String
 
+    /// An error at `line` (1-based; 0 for the file as a whole) of `path`.
     public init(path: String, line: Int, field: String? = nil, problem: String) {
         self.path = path
         self.line = line

@@ -13,6 +13,7 @@ public struct Run: Sendable, Equatable {
     /// The retrieved documents of each query with their scores, in file order.
     public private(set) var results: [String: [(doc: String, score: Double)]] = [:]
 
+    /// An empty run.
     public init() {}
 
     /// Records that `query` was asked, even if it retrieves nothing: evaluation then scores it 0
@@ -67,6 +68,7 @@ public struct Qrels: Sendable, Equatable {
     /// `judgments[query][doc]` is the grade.
     public private(set) var judgments: [String: [String: Int]] = [:]
 
+    /// No judgments yet.
     public init() {}
 
     /// Records a grade; a different grade for a pair already judged is an error (returns false).

@@ -6,11 +6,14 @@
 ///   or `content` may stand for `text`; other keys (`metadata`, …) are ignored.
 /// - TSV (a file named `*.tsv` or `*.tsv.gz`), TREC topic style: `qid<TAB>text` per line.
 public struct TextRecord: Sendable, Equatable {
+    /// The external id, as written (an integer id keeps its digits).
     public var id: String
     /// The title, when the line had a non-empty one.
     public var title: String?
+    /// The `text` (or `contents`, `content`) field, or the TSV line after the tab.
     public var body: String
 
+    /// A record; ``text`` is then the title and body joined by a space.
     public init(id: String, title: String? = nil, body: String) {
         self.id = id
         self.title = title

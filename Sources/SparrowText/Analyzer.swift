@@ -32,14 +32,19 @@ public struct Analyzer: Sendable, Equatable, Codable, CustomStringConvertible {
         case none
     }
 
+    /// How text is cut into tokens.
     public var tokenizer: Tokenizer
     /// Removes a trailing `'s`, `’s` or `＇s` (Lucene's `EnglishPossessiveFilter`), before lower-casing.
     public var possessives: Bool
     /// Lower-cases each character (Unicode simple case mapping, as Java's `Character.toLowerCase`).
     public var lowercase: Bool
+    /// Which tokens are dropped after lower-casing.
     public var stopWords: StopWords
+    /// How the remaining tokens are stemmed.
     public var stemmer: Stemmer
 
+    /// An analyzer from its parts, applied in Lucene's order: tokenizer, possessives, lower case,
+    /// stop words, stemmer. ``english`` is Anserini's default.
     public init(tokenizer: Tokenizer, possessives: Bool, lowercase: Bool, stopWords: StopWords, stemmer: Stemmer) {
         self.tokenizer = tokenizer
         self.possessives = possessives

@@ -56,7 +56,9 @@ public enum SmallFloat {
 ///
 /// A query term repeated c times contributes c times its weight (Anserini boosts by the count).
 public struct BM25: Sendable, Equatable, Codable {
+    /// Term-frequency saturation (Lucene's and Anserini's k1).
     public var k1: Float
+    /// Document-length normalisation, 0 (none) to 1 (full).
     public var b: Float
 
     /// Anserini's defaults, k1 = 0.9 and b = 0.4.

@@ -13,6 +13,7 @@ import Foundation
 /// let (tokens, weights) = encoder.encode("what's the weather in ny now?")
 /// ```
 public struct IDFQueryEncoder: Sendable {
+    /// The word-piece tokenizer whose vocabulary the table is keyed by.
     public let tokenizer: WordPieceTokenizer
     /// Weight by token id (0 for a token the table does not list).
     public let weights: [Float]

@@ -5,14 +5,21 @@ import Foundation
 /// The format: an 8-byte little-endian header length, a JSON header naming each tensor's dtype,
 /// shape and byte range, then the raw little-endian data. F32, F16 and BF16 are read.
 public struct SafeTensors {
+    /// One tensor: its shape and its values in row-major order.
     public struct Tensor {
+        /// The size of each dimension.
         public var shape: [Int]
+        /// The values, row-major, converted to `Float`.
         public var values: [Float]
     }
 
+    /// The file read.
     public let path: String
+    /// Every tensor of the file by name.
     public private(set) var tensors: [String: Tensor] = [:]
 
+    /// Reads and converts every tensor of `path`; a malformed file or an unsupported dtype is a
+    /// ``TokenizerError`` naming the file.
     public init(path: String) throws {
         self.path = path
         let data: Data

@@ -5,14 +5,22 @@ import Synchronization
 
 /// The settings of a BERT checkpoint (`config.json`) that the forward pass needs.
 public struct BertConfig: Sendable, Equatable {
+    /// `hidden_size`: the width of every position's vector.
     public var hiddenSize: Int
+    /// `num_hidden_layers`.
     public var layers: Int
+    /// `num_attention_heads`; `hiddenSize` is a multiple of it.
     public var heads: Int
+    /// `intermediate_size`: the width of the feed-forward layer.
     public var intermediateSize: Int
+    /// `max_position_embeddings`: the longest input, in word pieces.
     public var maxPositions: Int
+    /// `vocab_size`: the width of the MLM head's output.
     public var vocabularySize: Int
+    /// `layer_norm_eps` (1e-12 when absent).
     public var layerNormEps: Float
 
+    /// Reads `config.json`; missing or unusable settings are a ``TokenizerError`` naming the file.
     public init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -52,7 +60,9 @@ public struct BertConfig: Sendable, Equatable {
 /// let vectors = encoder.encode(["first text", "second text"], threads: 2)
 /// ```
 public final class SpladeEncoder: Sendable {
+    /// The model's word-piece tokenizer (from its `tokenizer.json` or `vocab.txt`).
     public let tokenizer: WordPieceTokenizer
+    /// The model's `config.json`.
     public let config: BertConfig
     /// Word pieces per text, `[CLS]` and `[SEP]` included (longer texts are cut, keeping `[SEP]`).
     public let maxLength: Int
@@ -115,6 +125,8 @@ public final class SpladeEncoder: Sendable {
     let decoderRows: [Float]
     let quantizedDecoder: QuantizedMatrix?
 
+    /// Loads the model in `directory` (`config.json`, `model.safetensors`, `tokenizer.json` or
+    /// `vocab.txt`); texts are cut to `maxLength` word pieces (at most `max_position_embeddings`).
     public init(directory: String, maxLength: Int = 256) throws {
         tokenizer = try WordPieceTokenizer(directory: directory)
         config = try BertConfig(path: directory + "/config.json")

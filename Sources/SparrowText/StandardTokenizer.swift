@@ -18,6 +18,7 @@ public struct StandardTokenizer: Sendable {
     /// Lucene's `StandardAnalyzer.DEFAULT_MAX_TOKEN_LENGTH`, in UTF-16 code units.
     public static let maxTokenLength = 255
 
+    /// A tokenizer with Lucene's default settings.
     public init() {}
 
     /// Calls `body` with the scalar range of each token of `scalars`, in order.

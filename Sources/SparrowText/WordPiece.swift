@@ -20,17 +20,26 @@ public struct WordPieceTokenizer: Sendable {
     public let tokens: [String]
     /// Token ids by string.
     public let ids: [String: Int32]
+    /// The id of `[UNK]` (the model's unknown token).
     public let unknownID: Int32
+    /// The id of `[CLS]`, which starts every encoded text.
     public let classifierID: Int32
+    /// The id of `[SEP]`, which ends every encoded text.
     public let separatorID: Int32
     /// Special tokens matched in raw text (longest first), and the characters they start with.
     let specialTokens: [(text: [Unicode.Scalar], id: Int32)]
     let specialStarts: Set<Unicode.Scalar>
+    /// BERT normalisation: lower-case the text (uncased models).
     public var lowercase = true
+    /// BERT normalisation: strip accents (NFD, then drop combining marks).
     public var stripAccents = true
+    /// BERT normalisation: put spaces around CJK ideographs, so each is a word.
     public var handleChineseCharacters = true
+    /// BERT normalisation: drop control characters and turn whitespace into spaces.
     public var cleanText = true
+    /// The prefix of a word piece that continues a word.
     public var continuingPrefix = "##"
+    /// Words longer than this (in characters) become `[UNK]`.
     public var maxCharactersPerWord = 100
 
     /// Loads `tokenizer.json` from `directory`, or `vocab.txt` when there is no `tokenizer.json`.
@@ -285,7 +294,9 @@ public struct WordPieceTokenizer: Sendable {
 
 /// A tokenizer or encoder file that cannot be used.
 public struct TokenizerError: Error, Sendable, CustomStringConvertible {
+    /// The file or directory at fault.
     public var path: String
+    /// What is wrong with it, as a sentence.
     public var problem: String
     init(path: String, _ problem: String) {
         self.path = path
