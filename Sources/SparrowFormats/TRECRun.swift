@@ -6,6 +6,38 @@ public func trecRunLine(queryID: String, documentID: String, rank: Int, score: F
     "\(queryID) Q0 \(documentID) \(rank) \(score) \(tag)"
 }
 
+/// A query's ranking (best first) as it is written to a TREC run, so that every evaluator scores
+/// what Anserini's runs give:
+/// - documents with equal scores are listed in ascending id order (bytewise), as Anserini lists
+///   them (it sorts ties by the id field);
+/// - every score that does not fall below the one written before it (a tie) is written one
+///   `Float` step (ulp) below that one instead, so the order survives evaluation. trec_eval, and
+///   so `ir_measures` and ``Evaluator``, re-sort each query by score and put tied documents in
+///   *descending* id order, whatever the rank column says. Anserini rounds its scores to 1e-4
+///   and steps ties 1e-6 apart for the same reason; here a tie moves by a few ulps (about 1e-7
+///   of the score) and other scores do not move.
+///
+/// ```swift
+/// rankingForRun([("d2", 3), ("d9", 2), ("d1", 2), ("d5", 1)])
+/// // [("d2", 3), ("d1", 2), ("d9", 2.nextDown), ("d5", 1)]
+/// ```
+public func rankingForRun(_ ranking: [(doc: String, score: Float)]) -> [(doc: String, score: Float)] {
+    var out = ranking
+    var start = 0
+    while start < out.count {
+        var end = start + 1
+        while end < out.count && out[end].score == out[start].score { end += 1 }
+        if end - start > 1 {
+            out[start..<end].sort { $0.doc.utf8.lexicographicallyPrecedes($1.doc.utf8) }
+        }
+        start = end
+    }
+    for i in out.indices.dropFirst() where !(out[i].score < out[i - 1].score) {
+        out[i].score = out[i - 1].score.nextDown
+    }
+    return out
+}
+
 /// A ranking per query, as read from a TREC run file or produced by a search.
 public struct Run: Sendable, Equatable {
     /// Query ids in the order they first appear.
@@ -29,6 +61,13 @@ public struct Run: Sendable, Equatable {
     public mutating func append(query: String, doc: String, score: Double) {
         include(query: query)
         results[query]!.append((doc, score))
+    }
+
+    /// Appends one query's ranking (best first) as `sparrow search` writes it to a run file:
+    /// ``rankingForRun(_:)`` (ties by ascending id, scores strictly decreasing).
+    public mutating func append(query: String, ranking: [(doc: String, score: Float)]) {
+        include(query: query)
+        for hit in rankingForRun(ranking) { results[query]!.append((hit.doc, Double(hit.score))) }
     }
 
     public static func == (a: Run, b: Run) -> Bool {

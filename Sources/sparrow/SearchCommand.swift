@@ -31,6 +31,14 @@ struct SearchCommand: ParsableCommand {
             build time); vector queries ({"id", "vector"} lines, or a JSON object for --query) are
             used as they are.
 
+            In the run, documents with equal scores are listed by ascending id, as Anserini lists
+            them, and each tied score is written one float step (about 1e-7 of it) below the one
+            above it, so that trec_eval and every other tool evaluate that order (trec_eval would
+            otherwise sort tied documents by descending id); Anserini steps its ties apart by 1e-6
+            for the same reason. With this, BM25 runs evaluate exactly as Anserini's do.
+            --raw-scores writes the exact scores in the engine's order instead. --remove-query
+            drops a document whose id equals the query id, as Anserini's -removeQuery does.
+
             --eval QRELS scores the run right away (see sparrow eval): the metrics go to stdout when
             the run goes to --output, otherwise to stderr. The judged queries of --queries count, so
             one that retrieves nothing scores 0 (as trec_eval -c does; Anserini's regressions use -c).
@@ -66,6 +74,12 @@ struct SearchCommand: ParsableCommand {
 
     @Option(name: .long, help: "The run tag written in the last column of the TREC run.")
     var runTag: String = "sparrow"
+
+    @Flag(name: .long, help: "Write each document's exact score and the engine's order of ties (the document indexed first), leaving the order of tied documents to the evaluator.")
+    var rawScores = false
+
+    @Flag(name: .long, help: "Leave out the document whose id is the query's id (Anserini's -removeQuery, which its BEIR regressions use).")
+    var removeQuery = false
 
     @Option(name: .long, help: "Relevance judgments to score the run with (BEIR TSV or TREC qrels).")
     var eval: String?
@@ -133,12 +147,20 @@ struct SearchCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             let started = ContinuousClock.now
-            let hits = try reportingErrors { try searchIndex.search(record, k: k, algorithm: algorithm.algorithm) }
+            let hits = try reportingErrors {
+                try searchIndex.search(record, k: removeQuery ? k + 1 : k, algorithm: algorithm.algorithm)
+            }
             searching += ContinuousClock.now - started
-            if judgments != nil { ranking.include(query: record.id) }
-            for hit in hits {
-                if judgments != nil { ranking.append(query: record.id, doc: hit.id, score: Double(hit.score)) }
-                out += trecRunLine(queryID: record.id, documentID: hit.id, rank: hit.rank, score: hit.score, tag: runTag)
+            var listed = hits.map { (doc: $0.id, score: $0.score) }
+            if removeQuery { listed.removeAll { $0.doc == record.id } }
+            if listed.count > k { listed.removeLast(listed.count - k) }
+            if !rawScores { listed = rankingForRun(listed) }
+            if judgments != nil {
+                ranking.include(query: record.id)
+                for hit in listed { ranking.append(query: record.id, doc: hit.doc, score: Double(hit.score)) }
+            }
+            for (i, hit) in listed.enumerated() {
+                out += trecRunLine(queryID: record.id, documentID: hit.doc, rank: i + 1, score: hit.score, tag: runTag)
                 out += "\n"
             }
             if out.utf8.count > 1 << 16 { try flush() }

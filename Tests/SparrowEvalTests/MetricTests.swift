@@ -91,6 +91,27 @@ struct MetricTests {
         }
     }
 
+    @Test("a ranking is written with ties by ascending id and strictly decreasing scores")
+    func rankingForRunOrder() {
+        let two: Float = 2
+        let got = rankingForRun([("d2", 3), ("d9", 2), ("d1", 2), ("d10", 2), ("d5", two.nextDown), ("d4", 1)])
+        #expect(got.map(\.doc) == ["d2", "d1", "d10", "d9", "d5", "d4"])
+        // Each tie one ulp below the score before it; a tie chain pushes the next score down too.
+        #expect(got.map(\.score) == [3, 2, two.nextDown, two.nextDown.nextDown, two.nextDown.nextDown.nextDown, 1])
+        #expect(rankingForRun([("a", 5), ("b", 4), ("c", 3)]).map(\.score) == [5, 4, 3])
+        #expect(rankingForRun([]).isEmpty)
+        // trec_eval alone would put tied d9 before d1 (descending ids); the written scores keep d1 first.
+        var run = Run()
+        run.append(query: "q", ranking: [("d9", 2), ("d1", 2)])
+        var qrels = Qrels()
+        _ = qrels.set(query: "q", doc: "d1", grade: 1)
+        #expect(Evaluator.evaluate(run: run, qrels: qrels, metrics: [Metric("mrr")!]).means == [1])
+        var raw = Run()
+        raw.append(query: "q", doc: "d9", score: 2)
+        raw.append(query: "q", doc: "d1", score: 2)
+        #expect(Evaluator.evaluate(run: raw, qrels: qrels, metrics: [Metric("mrr")!]).means == [0.5])
+    }
+
     @Test("bad qrels and runs name the file and line")
     func badFiles() throws {
         let dir = makeTemporaryDirectory()
