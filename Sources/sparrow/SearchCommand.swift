@@ -101,6 +101,9 @@ struct SearchCommand: ParsableCommand {
             throw ValidationError("--run-tag must be one word.")
         }
         if eval != nil && queries == nil { throw ValidationError("--eval needs --queries.") }
+        if (removeQuery || rawScores) && queries == nil {
+            throw ValidationError("--remove-query and --raw-scores apply to runs: they need --queries.")
+        }
         _ = try metricOptions.parsed()
     }
 
