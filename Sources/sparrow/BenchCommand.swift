@@ -44,11 +44,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Use only the first N queries of the file.")
     var limit: Int?
 
-    @Option(name: .long, help: "Encode text queries: splade:MODEL_DIR, or idf:TABLE.json (with --tokenizer).")
-    var encoder: EncoderSpec?
-
-    @Option(name: .long, help: "With --encoder idf:FILE: the directory of tokenizer.json or vocab.txt (default: the index's model).")
-    var tokenizer: String?
+    @OptionGroup(title: "Text queries for learned sparse indexes") var queryEncoding: QueryEncoderOptions
 
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
@@ -109,7 +105,7 @@ struct BenchCommand: ParsableCommand {
         let searchIndex = try reportingErrors { try SearchIndex.open(at: index, verifyChecksums: !noVerify) }
         let openSeconds = seconds(since: openStart)
         let info = try reportingErrors { try IndexInfo.read(index) }
-        let queryEncoder = try resolveQueryEncoder(encoder, tokenizer: tokenizer, index: searchIndex, query: nil, queries: queries)
+        let queryEncoder = try queryEncoding.resolve(index: searchIndex, query: nil, queries: queries)
         var records = try reportingErrors {
             if let queryEncoder { return try searchIndex.readQueries(fromFile: queries, encoder: queryEncoder) }
             return try searchIndex.readQueries(fromFile: queries)

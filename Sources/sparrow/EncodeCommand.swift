@@ -179,15 +179,30 @@ struct EncoderSpec: ExpressibleByArgument {
     }
 }
 
-/// The query encoder for `search` and `bench`: the one `--encoder` names, or, for an index that
-/// Sparrow encoded and text queries (`--query` not a JSON object, `--queries` not a vector file),
-/// the SPLADE model the index records; nil for vector queries. Checked against the index.
-func resolveQueryEncoder(_ spec: EncoderSpec?, tokenizer: String?, index: SearchIndex, query: String?,
-                         queries: String?) throws -> QueryEncoder? {
-    guard let spec = try spec ?? recordedEncoder(of: index, query: query, queries: queries) else { return nil }
-    let encoder = try spec.queryEncoder(tokenizer: tokenizer, index: index)
-    try reportingErrors { try index.requireCompatible(encoder) }
-    return encoder
+/// `--encoder`, `--tokenizer` and `--maxlen` of `search` and `bench`.
+struct QueryEncoderOptions: ParsableArguments {
+    @Option(name: .long, help: "Encode text queries: splade:MODEL_DIR, or idf:TABLE.json (inference-free, with --tokenizer).")
+    var encoder: EncoderSpec?
+
+    @Option(name: .long, help: "With --encoder idf:FILE: the directory of tokenizer.json or vocab.txt (default: the index's model).")
+    var tokenizer: String?
+
+    @Option(name: .long, help: "SPLADE queries: word pieces per query, [CLS] and [SEP] included.")
+    var maxlen = 256
+
+    func validate() throws {
+        guard maxlen >= 2 else { throw ValidationError("--maxlen must be at least 2") }
+    }
+
+    /// The query encoder: the one `--encoder` names, or, for an index that Sparrow encoded and
+    /// text queries (`--query` not a JSON object, `--queries` not a vector file), the SPLADE model
+    /// the index records; nil for vector queries. Checked against the index.
+    func resolve(index: SearchIndex, query: String?, queries: String?) throws -> QueryEncoder? {
+        guard let spec = try encoder ?? recordedEncoder(of: index, query: query, queries: queries) else { return nil }
+        let queryEncoder = try spec.queryEncoder(tokenizer: tokenizer, index: index, maxLength: maxlen)
+        try reportingErrors { try index.requireCompatible(queryEncoder) }
+        return queryEncoder
+    }
 }
 
 /// The SPLADE model an index records, when the queries given are text.

@@ -60,7 +60,7 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .long, help: "A JSONL file of queries; writes a TREC run.")
     var queries: String?
 
-    @Option(name: .long, help: "One query as a JSON object of token: weight pairs; prints a table.")
+    @Option(name: .long, help: "One query, shown as a table: a JSON object of token: weight pairs, or text (on a text index, or with an encoder).")
     var query: String?
 
     @Option(name: .customShort("k"), help: "How many results per query.")
@@ -84,11 +84,7 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .long, help: "Relevance judgments to score the run with (BEIR TSV or TREC qrels).")
     var eval: String?
 
-    @Option(name: .long, help: "Encode text queries: splade:MODEL_DIR, or idf:TABLE.json (inference-free, with --tokenizer).")
-    var encoder: EncoderSpec?
-
-    @Option(name: .long, help: "With --encoder idf:FILE: the directory of tokenizer.json or vocab.txt (default: the index's model).")
-    var tokenizer: String?
+    @OptionGroup(title: "Text queries for learned sparse indexes") var queryEncoding: QueryEncoderOptions
 
     @OptionGroup var metricOptions: MetricOptions
 
@@ -109,7 +105,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         let searchIndex = try reportingErrors { try SearchIndex.open(at: index) }
-        let queryEncoder = try resolveQueryEncoder(encoder, tokenizer: tokenizer, index: searchIndex, query: query, queries: queries)
+        let queryEncoder = try queryEncoding.resolve(index: searchIndex, query: query, queries: queries)
         if let query {
             let record = try reportingErrors {
                 if let queryEncoder { return queryEncoder.encode(query) }
