@@ -144,11 +144,12 @@ extension VectorRecordParser {
         do {
             try LineReader(path: path).forEachLine { line, number in
                 let fail = { (problem: String) in InputError(path: path, line: number, problem: problem) }
-                guard (try? JSONScanner.readObjectLine(line, fail: fail, member: { s, key in
+                // readObjectLine is false only for a blank line; stop at the first other one,
+                // whether it reads as an object (true) or not (nil).
+                if (try? JSONScanner.readObjectLine(line, fail: fail, member: { s, key in
                     if key == "vector" { found = true }
                     try s.skipValue()
-                })) != nil else { throw Stop() }
-                if line.contains(where: { $0 > 0x20 }) { throw Stop() }
+                })) != false { throw Stop() }
             }
         } catch is Stop {}
         return found
