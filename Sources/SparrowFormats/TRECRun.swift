@@ -22,15 +22,8 @@ public func trecRunLine(queryID: String, documentID: String, rank: Int, score: F
 /// // [("d2", 3), ("d1", 2), ("d9", 2.nextDown), ("d5", 1)]
 /// ```
 public func rankingForRun(_ ranking: [(doc: String, score: Float)]) -> [(doc: String, score: Float)] {
-    var out = ranking
-    var start = 0
-    while start < out.count {
-        var end = start + 1
-        while end < out.count && out[end].score == out[start].score { end += 1 }
-        if end - start > 1 {
-            out[start..<end].sort { $0.doc.utf8.lexicographicallyPrecedes($1.doc.utf8) }
-        }
-        start = end
+    var out = ranking.sorted { a, b in
+        a.score != b.score ? a.score > b.score : a.doc.utf8.lexicographicallyPrecedes(b.doc.utf8)
     }
     for i in out.indices.dropFirst() where !(out[i].score < out[i - 1].score) {
         out[i].score = out[i - 1].score.nextDown
