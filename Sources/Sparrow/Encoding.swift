@@ -80,8 +80,10 @@ extension SearchIndex {
         }
     }
 
-    /// Reads a text query file and encodes each query with `encoder` (after checking it suits this index).
-    public func readQueries(fromFile path: String, encoder: QueryEncoder) throws -> [(record: VectorRecord, line: Int)] {
+    /// Reads a text query file and encodes each query with `encoder` (after checking it suits this
+    /// index); with no encoder, reads the file as ``readQueries(fromFile:)`` does.
+    public func readQueries(fromFile path: String, encoder: QueryEncoder?) throws -> [(record: VectorRecord, line: Int)] {
+        guard let encoder else { return try readQueries(fromFile: path) }
         try requireCompatible(encoder)
         return try TextRecordReader.readAll(path: path).map { (encoder.encode($0.record.text, id: $0.record.id), $0.line) }
     }

@@ -107,8 +107,7 @@ struct BenchCommand: ParsableCommand {
         let info = try reportingErrors { try IndexInfo.read(index) }
         let queryEncoder = try queryEncoding.resolve(index: searchIndex, query: nil, queries: queries)
         var records = try reportingErrors {
-            if let queryEncoder { return try searchIndex.readQueries(fromFile: queries, encoder: queryEncoder) }
-            return try searchIndex.readQueries(fromFile: queries)
+            try searchIndex.readQueries(fromFile: queries, encoder: queryEncoder)
         }.map(\.record)
         // On a text index the timed work includes analysing the query text, as a user's query does.
         let analyse = searchIndex.textWeighting != nil

@@ -117,8 +117,7 @@ struct SearchCommand: ParsableCommand {
         let metrics = try metricOptions.parsed()
         let judgments = try eval.map { path in try reportingErrors { try Qrels.read(path: path) } }
         let records = try reportingErrors {
-            if let queryEncoder { return try searchIndex.readQueries(fromFile: queries!, encoder: queryEncoder) }
-            return try searchIndex.readQueries(fromFile: queries!)
+            try searchIndex.readQueries(fromFile: queries!, encoder: queryEncoder)
         }
         var ranking = Run()
         var out = ""
