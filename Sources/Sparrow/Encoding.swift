@@ -43,8 +43,9 @@ extension SearchIndex {
         let records = try TextRecordReader.readAll(path: path)
         var builder = IndexBuilder()
         var lines: [Int32] = []
-        for chunkStart in stride(from: 0, to: records.count, by: 256) {
-            let chunk = records[chunkStart..<min(records.count, chunkStart + 256)]
+        let batch = SpladeEncoder.batchSize
+        for chunkStart in stride(from: 0, to: records.count, by: batch) {
+            let chunk = records[chunkStart..<min(records.count, chunkStart + batch)]
             let vectors = encoder.encode(chunk.map(\.record.text), threads: threads)
             for ((record, line), vector) in zip(chunk, vectors) {
                 try add(VectorRecord(id: record.id, tokens: vector.tokens, weights: vector.weights, text: record.text),

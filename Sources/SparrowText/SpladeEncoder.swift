@@ -172,6 +172,11 @@ public final class SpladeEncoder: Sendable {
             : nil
     }
 
+    /// How many texts the bulk paths (`sparrow encode`, `index --encoder`) hand to
+    /// ``encode(_:threads:)`` at a time: enough to keep every thread busy, few enough for a
+    /// lively progress line.
+    public static let batchSize = 256
+
     /// Whether the matrix kernels run with AVX2/FMA on this machine (otherwise in portable C).
     public static var usesVectorKernels: Bool { sparrow_kernels_use_avx2() != 0 }
 

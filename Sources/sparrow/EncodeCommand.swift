@@ -80,9 +80,9 @@ struct EncodeCommand: ParsableCommand {
         let showProgress = !quiet && isatty(2) == 1
         let encodeStart = ContinuousClock.now
         var done = 0
-        // Chunks of 256 texts: enough to keep every thread busy, small enough for a lively progress line.
-        for chunkStart in stride(from: 0, to: records.count, by: 256) {
-            let chunk = Array(records[chunkStart..<min(records.count, chunkStart + 256)])
+        let batch = SpladeEncoder.batchSize
+        for chunkStart in stride(from: 0, to: records.count, by: batch) {
+            let chunk = Array(records[chunkStart..<min(records.count, chunkStart + batch)])
             let vectors: [(tokens: [String], weights: [Float])]
             switch queryEncoder {
             case .splade(let e): vectors = e.encode(chunk.map(\.text), threads: threads)
