@@ -98,3 +98,10 @@ public func listDirectory(_ path: String) -> [String] {
     }
     return names.sorted()
 }
+
+/// A `.safetensors` file: the 8-byte little-endian length of `header` (its JSON), the header,
+/// then the raw tensor bytes.
+public func safetensorsFile(header: String, data: [UInt8]) -> [UInt8] {
+    let json = Array(header.utf8)
+    return (0..<8).map { UInt8((UInt64(json.count) >> (8 * $0)) & 0xFF) } + json + data
+}

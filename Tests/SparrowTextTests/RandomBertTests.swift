@@ -71,11 +71,7 @@ extension SpladeEncoderTests {
             }
             header.append("\"\(name)\":{\"dtype\":\"F32\",\"shape\":\(shape),\"data_offsets\":[\(start),\(data.count)]}")
         }
-        let json = Array(("{" + header.joined(separator: ",") + "}").utf8)
-        var length = UInt64(json.count)
-        var file: [UInt8] = []
-        for _ in 0..<8 { file.append(UInt8(length & 0xFF)); length >>= 8 }
-        writeFile(dir + "/model.safetensors", file + json + data)
+        writeFile(dir + "/model.safetensors", safetensorsFile(header: "{" + header.joined(separator: ",") + "}", data: data))
         writeFile(dir + "/tokenizer.json", readFileBytes(tokenizerFile))
         writeFile(dir + "/config.json", """
             {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_act": "gelu", "hidden_size": \(m.hidden),

@@ -107,12 +107,8 @@ struct SpladeEncoderTests {
         let half: [UInt16] = [0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001]
         let bfloat: [UInt16] = [0x3F80, 0xC040]
         let header = #"{"h":{"dtype":"F16","shape":[5],"data_offsets":[0,10]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[10,14]}}"#
-        var bytes: [UInt8] = []
-        var length = UInt64(header.utf8.count)
-        for _ in 0..<8 { bytes.append(UInt8(length & 0xFF)); length >>= 8 }
-        bytes += Array(header.utf8)
-        for v in half + bfloat { bytes += [UInt8(v & 0xFF), UInt8(v >> 8)] }
-        writeFile(dir + "/m.safetensors", bytes)
+        let data = (half + bfloat).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        writeFile(dir + "/m.safetensors", safetensorsFile(header: header, data: data))
         let t = try SafeTensors(path: dir + "/m.safetensors")
         #expect(try t.tensor("h", shape: [5]) == [1, -2, 0.5, 65504, Float(sign: .plus, exponent: -24, significand: 1)])
         #expect(try t.tensor("b", shape: [2]) == [1, -3])
