@@ -25,6 +25,15 @@ public enum QueryEncoder: Sendable {
     }
 }
 
+extension SpladeEncoder {
+    /// What an index records of this encoder; `model` is the model directory (absolute, so that the
+    /// index finds it again).
+    public func info(model: String) -> EncoderInfo {
+        EncoderInfo(kind: "splade", model: model, maxLength: maxLength, vocabularySize: tokenizer.tokens.count,
+                    vocabularyFingerprint: tokenizer.vocabularyFingerprint)
+    }
+}
+
 extension SearchIndex {
     /// Builds an index from a text file (BEIR corpus JSONL, `{"id","text"}` JSONL or `id<TAB>text`
     /// TSV) by encoding every document with `encoder` on `threads` threads. The index records the
@@ -54,24 +63,20 @@ extension SearchIndex {
             progress?(BuildProgress(documents: builder.documentCount, postings: builder.postingCount,
                                     fraction: Double(chunkStart + chunk.count) / Double(max(1, records.count))))
         }
-        let segment = finish(&builder, options)
-        segment.encoderInfo = EncoderInfo(
-            kind: "splade", model: model, maxLength: encoder.maxLength, vocabularySize: encoder.tokenizer.tokens.count,
-            vocabularyFingerprint: encoder.tokenizer.vocabularyFingerprint)
-        return SearchIndex(segment: segment)
+        return SearchIndex(segment: finish(&builder, options), settings: IndexSettings(options, encoder: encoder.info(model: model)))
     }
 
     /// The encoder that made this index's vectors, when Sparrow encoded them.
-    public var encoderInfo: EncoderInfo? { segment.encoderInfo }
+    public var encoderInfo: EncoderInfo? { settings.encoder }
 
     /// Throws unless `encoder` shares the vocabulary of the encoder that built this index. An index
     /// built from vectors made elsewhere records no encoder and accepts any.
     public func requireCompatible(_ encoder: QueryEncoder) throws {
-        if segment.textWeighting != nil {
+        if settings.text != nil {
             throw IndexError(.invalidArgument, path: "",
                 "this is a BM25 text index: search it with text queries and no --encoder")
         }
-        guard let info = segment.encoderInfo else { return }
+        guard let info = settings.encoder else { return }
         let fingerprint = encoder.tokenizer.vocabularyFingerprint
         guard fingerprint == info.vocabularyFingerprint else {
             throw IndexError(.invalidArgument, path: "",

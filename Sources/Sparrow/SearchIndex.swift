@@ -2,7 +2,10 @@ import SparrowIndex
 import Synchronization
 import SparrowQuery
 
-/// A searchable sparse-vector index, built in memory or opened from disk.
+/// A searchable index: the segments of a collection at one moment, with their deletions.
+///
+/// An index built in memory or opened from disk is one; ``IndexWriter/snapshot`` gives one of a
+/// live collection. It never changes: writes made later are seen by later snapshots only.
 ///
 /// ```swift
 /// import Sparrow
@@ -11,25 +14,48 @@ import SparrowQuery
 /// try built.write(to: "/tmp/toy-index")
 /// let index = try SearchIndex.open(at: "/tmp/toy-index")
 /// let query = try parseQueryVector(#"{"brother": 2.4, "son": 1.6}"#)
-/// for hit in index.search(query, k: 3) {
+/// for hit in try index.search(query, k: 3) {
 ///     print(hit.rank, hit.id, hit.score)
 /// }
 /// ```
 public final class SearchIndex: @unchecked Sendable {
-    let segment: Segment
+    /// The segments as searched (for a text collection, with the collection's BM25 weights).
+    let segments: SegmentSearch
+    /// The segments with the weights they store (for a text collection, each its own BM25).
+    let storedViews: [SegmentView]
+    /// What holds for every segment.
+    public let settings: IndexSettings
     /// Query working memory, reused across searches (one per concurrent search).
     private let scratchPool = Mutex<[QueryScratch]>([])
 
-    init(segment: Segment) {
-        self.segment = segment
+    /// An index over `views`; a text collection's segments are given the collection's BM25 weights.
+    init(views: [SegmentView], settings: IndexSettings) {
+        storedViews = views
+        var settings = settings
+        if let text = settings.text {
+            let stats = TextReweighting.statistics(of: views)
+            settings.text = text.with(stats)
+            segments = SegmentSearch(TextReweighting.reweight(views, text: text, settings: settings))
+        } else {
+            segments = SegmentSearch(views)
+        }
+        self.settings = settings
     }
 
-    /// The number of documents.
-    public var documentCount: Int { segment.documentCount }
-    /// The number of distinct terms.
-    public var termCount: Int { segment.termCount }
-    /// The number of postings.
-    public var postingCount: Int { segment.postingCount }
+    convenience init(segment: Segment, settings: IndexSettings) {
+        self.init(views: [SegmentView(segment, deletions: nil)], settings: settings)
+    }
+
+    /// The number of live documents.
+    public var documentCount: Int { segments.views.reduce(0) { $0 + $1.liveCount } }
+    /// The number of distinct terms (summed over segments when there are several).
+    public var termCount: Int { segments.views.reduce(0) { $0 + $1.segment.termCount } }
+    /// The number of postings, deleted documents' included until a merge drops them.
+    public var postingCount: Int { segments.views.reduce(0) { $0 + $1.segment.postingCount } }
+    /// The number of segments.
+    public var segmentCount: Int { segments.views.count }
+    /// The number of deleted documents whose postings are still stored.
+    public var deletedCount: Int { segments.views.reduce(0) { $0 + ($1.deletions?.count ?? 0) } }
 
     // MARK: Building
 
@@ -55,7 +81,7 @@ public final class SearchIndex: @unchecked Sendable {
             try add(record, line: line, path: path, to: &builder, lines: &lines)
         }
         progress?(BuildProgress(documents: builder.documentCount, postings: builder.postingCount, fraction: max(fraction, 1)))
-        return SearchIndex(segment: finish(&builder, options))
+        return SearchIndex(segment: finish(&builder, options), settings: IndexSettings(options))
     }
 
     /// Builds an index in memory from records (document order = sequence order).
@@ -67,7 +93,7 @@ public final class SearchIndex: @unchecked Sendable {
         for (i, record) in records.enumerated() {
             try add(record, line: i + 1, path: source, to: &builder, lines: &lines)
         }
-        return SearchIndex(segment: finish(&builder, options))
+        return SearchIndex(segment: finish(&builder, options), settings: IndexSettings(options))
     }
 
     /// Finishes `builder`, leaving an empty one behind, so the finished builder's buffers are
@@ -96,34 +122,54 @@ public final class SearchIndex: @unchecked Sendable {
             try add()
             lines.append(Int32(clamping: line))
         } catch {
-            switch error {
-            case .duplicateID(let id, let first):
-                throw InputError(path: path, line: line, field: "id",
-                                 problem: "duplicate id \"\(id)\" (first used on line \(lines[first]))")
-            case .duplicateToken(let token):
-                throw InputError(path: path, line: line, field: "vector.\(token)", problem: "token appears twice in the vector")
-            case .invalidWeight(let token, let w):
-                throw InputError(path: path, line: line, field: "vector.\(token)", problem: "weight \(w) is not finite and non-negative")
-            case .tooManyDocuments:
-                throw InputError(path: path, line: line, problem: "too many documents for one index (limit \(DocID.maxValid))")
-            }
+            throw inputError(error, path: path, line: line, lineOfDocument: { [lines] in Int(lines[$0]) })
+        }
+    }
+
+    /// The input error for a document the builder refused, at `path:line`; `lineOfDocument` gives
+    /// the line of an earlier document by its number (for duplicate ids).
+    static func inputError(_ problem: IndexBuilder.Problem, path: String, line: Int,
+                           lineOfDocument: (Int) -> Int) -> InputError {
+        switch problem {
+        case .duplicateID(let id, let first):
+            return InputError(path: path, line: line, field: "id",
+                              problem: "duplicate id \"\(id)\" (first used on line \(lineOfDocument(first)))")
+        case .duplicateToken(let token):
+            return InputError(path: path, line: line, field: "vector.\(token)", problem: "token appears twice in the vector")
+        case .invalidWeight(let token, let w):
+            return InputError(path: path, line: line, field: "vector.\(token)", problem: "weight \(w) is not finite and non-negative")
+        case .tooManyDocuments:
+            return InputError(path: path, line: line, problem: "too many documents for one index (limit \(DocID.maxValid))")
+        case .missingFrequencies:
+            return InputError(path: path, line: line, field: "vector", problem: "tokens, weights and frequencies differ in number")
         }
     }
 
     /// Writes the index to the directory `path`, replacing any index there atomically: readers
-    /// and crashes see the old index or the new one, never a mix.
+    /// and crashes see the old index or the new one, never a mix. An index of several segments or
+    /// with deletions is merged into one segment first.
     public func write(to path: String) throws {
-        try IndexDirectory.write(segment, to: path)
+        let views = segments.views
+        let segment = views.count == 1 && views[0].deletions == nil
+            ? views[0].segment : SegmentMerger.merge(storedViews, settings: settings)
+        try IndexDirectory.write(segment, settings: settings, to: path)
     }
+
 
     // MARK: Opening
 
-    /// Opens the index in directory `path`, memory-mapping its files.
+    /// Opens the index in directory `path`, memory-mapping its files (the last commit: a live
+    /// collection's writes that are only in its write-ahead log are not seen; open it with
+    /// ``IndexWriter`` to replay them).
     ///
-    /// Every file's checksum is verified unless `verifyChecksums` is false; posting lists are not
-    /// decoded. A corrupt or foreign index throws ``IndexError``.
+    /// Every file's checksum is verified unless `verifyChecksums` is false (then every posting's
+    /// document number is checked instead, so a damaged file cannot make a search read or write
+    /// out of bounds); posting lists are not decoded. A corrupt or foreign index throws
+    /// ``IndexError``.
     public static func open(at path: String, verifyChecksums: Bool = true) throws -> SearchIndex {
-        SearchIndex(segment: try IndexDirectory.open(path, verifyChecksums: verifyChecksums))
+        let opened = try IndexDirectory.open(path, verifyChecksums: verifyChecksums)
+        return SearchIndex(views: opened.segments.map { SegmentView($0.segment, deletions: $0.deletions) },
+                           settings: opened.meta.settings)
     }
 
     /// Reads an index's `meta.json` without opening its files.
@@ -131,17 +177,22 @@ public final class SearchIndex: @unchecked Sendable {
         try IndexDirectory.readMeta(path)
     }
 
-    /// Checks every checksum and structural invariant of the index at `path`.
+    /// Checks every checksum and structural invariant of the index at `path`, its deletion files
+    /// and its write-ahead log.
     ///
     /// For an index built from text this includes recomputing every BM25 weight from the stored
     /// term frequencies, document lengths and settings.
     public static func check(at path: String) -> IndexCheckReport {
         var report = IndexDirectory.check(path)
-        guard report.isSound, let meta = try? IndexDirectory.readMeta(path), meta.text != nil else { return report }
-        do {
-            report.problems += textWeightProblems(try IndexDirectory.open(path, verifyChecksums: false))
-        } catch {
-            report.problems.append("\(error)")
+        guard report.isSound, let opened = try? IndexDirectory.open(path, verifyChecksums: false),
+              let text = opened.meta.text else { return report }
+        for stored in opened.segments {
+            report.problems += textWeightProblems(stored.segment, text: text).map { "segment \(stored.meta.name): \($0)" }
+        }
+        let stats = TextReweighting.statistics(of: opened.segments.map { SegmentView($0.segment, deletions: $0.deletions) })
+        if stats.documentsWithTerms != text.documentsWithTerms || stats.totalTermCount != text.totalTermCount {
+            report.problems.append("meta.json says \(text.documentsWithTerms) live documents with \(text.totalTermCount) terms; "
+                                   + "the segments hold \(stats.documentsWithTerms) with \(stats.totalTermCount)")
         }
         return report
     }
@@ -149,12 +200,13 @@ public final class SearchIndex: @unchecked Sendable {
     // MARK: Searching
 
     /// The top `k` documents for a query by dot product: exact, highest score first, ties to the
-    /// lower internal document number (input order, unless the index was built with `--reorder`).
-    /// Tokens the index does not know match nothing.
+    /// document indexed first (in segment order; within a segment, input order unless the index
+    /// was built with `--reorder`). Tokens the index does not know match nothing.
     ///
     /// `algorithm` picks the query algorithm (all return the same documents); nil lets the index
     /// choose (``Algorithm/auto(for:)``). Throws ``IndexError`` with code `invalidArgument` when
-    /// `k < 1` or the algorithm needs a structure this index was built without.
+    /// `k < 1`, a weight is negative or not finite, or the algorithm needs a structure this index
+    /// was built without.
     public func search(_ query: VectorRecord, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
         var stats = QueryStats()
         return try search(query, k: k, algorithm: algorithm, stats: &stats)
@@ -165,21 +217,31 @@ public final class SearchIndex: @unchecked Sendable {
                        stats: inout QueryStats) throws -> [SearchHit] {
         guard k >= 1 else { throw IndexError(.invalidArgument, path: "", "k must be at least 1, not \(k)") }
         if let algorithm { try requireSupport(for: algorithm) }
-        let resolved = segment.resolve(tokens: query.tokens, weights: query.weights).query
+        guard query.tokens.count == query.weights.count else {
+            throw IndexError(.invalidArgument, path: "", "the query has \(query.tokens.count) tokens and \(query.weights.count) weights")
+        }
+        if let bad = query.weights.indices.first(where: { !(query.weights[$0].isFinite && query.weights[$0] >= 0) }) {
+            throw IndexError(.invalidArgument, path: "",
+                "query weight of \"\(query.tokens[bad])\" is \(query.weights[bad]); weights must be finite and non-negative")
+        }
         let scratch = takeScratch()
         defer { returnScratch(scratch) }
-        let hits = segment.search(resolved, k: k, algorithm: algorithm, scratch: scratch)
+        let hits = segments.search(tokens: query.tokens, weights: query.weights, k: k, algorithm: algorithm, scratch: scratch)
         stats = scratch.stats
         return hits.enumerated().map { i, hit in
-            SearchHit(rank: i + 1, doc: hit.doc, id: segment.externalID(of: hit.doc), score: hit.score)
+            let (s, local) = segments.locate(hit.doc)
+            return SearchHit(rank: i + 1, doc: hit.doc, id: segments.views[s].segment.externalID(of: local), score: hit.score)
         }
     }
 
     /// The algorithm a search without one runs on this index.
-    public var defaultAlgorithm: Algorithm { .auto(for: segment) }
+    public var defaultAlgorithm: Algorithm { segments.views.first.map { .auto(for: $0.segment) } ?? .exhaustiveTAAT }
 
     /// Whether this index has what `algorithm` needs.
-    public func supports(_ algorithm: Algorithm) -> Bool { algorithm.isAvailable(on: segment) }
+    public func supports(_ algorithm: Algorithm) -> Bool {
+        segments.views.allSatisfy { algorithm.isAvailable(on: $0.segment) }
+            && (algorithm != .bmp && algorithm != .rangeTAAT || settings.rangeSize > 0)
+    }
 
     /// Throws ``IndexError`` (`invalidArgument`) saying how to rebuild the index when it lacks what
     /// `algorithm` needs.
@@ -201,20 +263,59 @@ public final class SearchIndex: @unchecked Sendable {
         }
     }
 
-    /// The query tokens this index does not know (they cannot match).
+    /// The query tokens no segment of this index knows (they cannot match).
     public func unknownTokens(of query: VectorRecord) -> [String] {
-        segment.resolve(tokens: query.tokens, weights: query.weights).unknown
+        query.tokens.filter { token in !segments.views.contains { $0.segment.termID(of: token) != nil } }
     }
 
-    /// The stored text of a document, if one was indexed.
-    public func text(of doc: DocID) -> String? { segment.text(of: doc) }
+    /// The stored text of a hit's document (``SearchHit/doc``, a number of this snapshot), if one
+    /// was indexed.
+    public func text(of doc: DocID) -> String? {
+        guard doc.rawValue < segments.bases.last! else { return nil }
+        let (s, local) = segments.locate(doc)
+        return segments.views[s].segment.text(of: local)
+    }
+
+    /// The live document with external id `id`, if any: its stored text (nil when none was stored)
+    /// and its vector (tokens and weights as this snapshot scores them).
+    public func document(id: String) -> StoredDocument? {
+        for view in segments.views.reversed() {
+            guard let d = view.segment.document(withID: id), !(view.deletions?.contains(Int(d.rawValue)) ?? false) else { continue }
+            let segment = view.segment
+            var tokens: [String] = []
+            var weights: [Float] = []
+            let postings = segment.postings
+            for t in 0..<segment.termCount {
+                let r = postings.range(of: TermID(t))
+                guard !r.isEmpty else { continue }
+                let p = gallop(toFirstAtLeast: d.rawValue, in: postings.docs.baseAddress!, from: r.lowerBound, to: r.upperBound)
+                if p < r.upperBound && postings.docs[p] == d.rawValue {
+                    tokens.append(segment.vocabulary.string(at: t))
+                    weights.append(postings.weights[p])
+                }
+            }
+            return StoredDocument(id: id, text: segment.text(of: d), tokens: tokens, weights: weights)
+        }
+        return nil
+    }
+}
+
+/// A document as an index holds it.
+public struct StoredDocument: Sendable, Equatable {
+    public var id: String
+    /// The stored display text, if any.
+    public var text: String?
+    /// Its tokens in byte order, with their weights.
+    public var tokens: [String]
+    public var weights: [Float]
 }
 
 /// One search result.
 public struct SearchHit: Sendable, Equatable {
     /// 1-based rank.
     public var rank: Int
-    /// The internal document number.
+    /// The document's number in the snapshot that answered (its segment's first number plus its
+    /// number there); valid only with that ``SearchIndex``, e.g. for ``SearchIndex/text(of:)``.
     public var doc: DocID
     /// The external document id.
     public var id: String

@@ -38,32 +38,49 @@ extension SearchIndex {
     ) throws -> SearchIndex {
         try validate(options)
         if let problem = text.bm25.problem { throw IndexError(.invalidArgument, path: "", problem) }
-        var collector = TermStatistics()
+        var documents: [PreparedDocument] = []
+        var lines: [Int] = []
+        var postings = 0
         var fraction = 0.0
         try TextRecordReader.forEach(path: path, progress: { f in
             fraction = f
-            progress?(BuildProgress(documents: collector.documentCount, postings: collector.postingCount, fraction: f))
+            progress?(BuildProgress(documents: documents.count, postings: postings, fraction: f))
         }) { record, line in
-            collector.add(id: record.id, line: line, terms: text.analyzer.analyze(record.text),
-                          text: text.storeText ? record.text : nil)
+            documents.append(text.analyzer.prepare(id: record.id, text: record.text, storeText: text.storeText))
+            postings += documents[documents.count - 1].tokens.count
+            lines.append(line)
         }
-        progress?(BuildProgress(documents: collector.documentCount, postings: collector.postingCount,
-                                fraction: max(fraction, 1)))
-        return try collector.finish(path: path, text: text, options: options)
+        progress?(BuildProgress(documents: documents.count, postings: postings, fraction: max(fraction, 1)))
+        let settings = IndexSettings(options, text: TextWeighting(analyzer: text.analyzer, bm25: text.bm25))
+        return SearchIndex(segment: try buildSegment(documents, settings: settings, path: path, lines: lines), settings: settings)
     }
 
-    /// How this index weighs text, when it was built from text.
-    public var textWeighting: TextWeighting? { segment.textWeighting }
+    /// One segment of `documents` (see ``IndexBuilder/segment(of:settings:)``), a refusal reported
+    /// as an ``InputError`` at `path` and the document's line (its position + 1 without `lines`).
+    static func buildSegment(_ documents: [PreparedDocument], settings: IndexSettings, path: String,
+                             lines: [Int]? = nil) throws(InputError) -> Segment {
+        do {
+            return try IndexBuilder.segment(of: documents, settings: settings)
+        } catch {
+            throw inputError(error.problem, path: path, line: lines?[error.index] ?? error.index + 1,
+                             lineOfDocument: { lines?[$0] ?? $0 + 1 })
+        }
+    }
+
+    /// How this index weighs text, when it was built from text, with the statistics of its live
+    /// documents.
+    public var textWeighting: TextWeighting? { settings.text }
 
     /// The analyzer that built this index, when it was built from text.
-    public var analyzer: Analyzer? { segment.textWeighting.flatMap { Analyzer(settings: $0.analyzer) } }
+    public var analyzer: Analyzer? { settings.text.flatMap { Analyzer(settings: $0.analyzer) } }
 
     /// The query vector of `text` for this index: its terms after analysis, each weighted by how
     /// often it occurs (Anserini's bag of words). Throws when the index was not built from text.
     public func queryVector(text: String, id: String = "query") throws -> VectorRecord {
-        guard let weighting = segment.textWeighting else {
+        guard let weighting = settings.text else {
             throw IndexError(.invalidArgument, path: "",
-                "this index holds sparse vectors, not text: give queries as vectors ({\"token\": weight})")
+                "this index holds sparse vectors, not text: give queries as vectors ({\"token\": weight})"
+                + (settings.encoder != nil ? ", or text with an encoder" : ""))
         }
         guard let analyzer = Analyzer(settings: weighting.analyzer) else {
             throw IndexError(.unsupportedVersion, path: "",
@@ -88,32 +105,24 @@ extension SearchIndex {
 }
 
 extension SearchIndex {
-    /// Disagreements between a text index's weights and a fresh BM25 computation from its stored
-    /// frequencies, lengths and settings (empty when they agree bit for bit).
-    static func textWeightProblems(_ segment: Segment) -> [String] {
-        guard let weighting = segment.textWeighting else { return [] }
+    /// Disagreements between a text segment's stored weights and a fresh BM25 computation from
+    /// its stored frequencies and lengths over its own documents (empty when they agree bit for bit).
+    static func textWeightProblems(_ segment: Segment, text: TextWeighting) -> [String] {
         guard let counts = segment.frequencies else { return ["text index without term frequencies"] }
-        guard Analyzer(settings: weighting.analyzer) != nil else {
-            return ["unknown analyzer settings \(weighting.analyzer)"]
+        guard Analyzer(settings: text.analyzer) != nil else {
+            return ["unknown analyzer settings \(text.analyzer)"]
         }
-        let lengths = counts.lengths
-        let withTerms = lengths.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
-        let total = lengths.reduce(0) { $0 + Int($1) }
-        guard withTerms == weighting.documentsWithTerms, total == weighting.totalTermCount else {
-            return ["meta.json says \(weighting.documentsWithTerms) documents with \(weighting.totalTermCount) terms; "
-                    + "the lengths give \(withTerms) with \(total)"]
-        }
-        let averageLength = withTerms > 0 ? Float(Double(total) / Double(withTerms)) : 1
-        let bm25 = BM25(k1: Float(weighting.k1), b: Float(weighting.b))
-        let inverseNorms = bm25.inverseNorms(averageLength: averageLength)
+        let stats = TextStatistics(lengths: counts.lengths)
+        let bm25 = BM25(k1: Float(text.k1), b: Float(text.b))
+        let inverseNorms = bm25.inverseNorms(averageLength: stats.averageLength)
         let postings = segment.postings
         for t in 0..<postings.termCount {
             let range = postings.range(of: TermID(t))
-            let idf = BM25.idf(documentFrequency: range.count, documentCount: withTerms)
+            let idf = BM25.idf(documentFrequency: range.count, documentCount: stats.documentsWithTerms)
             for i in range {
                 let doc = Int(postings.docs[i])
                 let expected = BM25.weight(idf: idf, frequency: Int(counts.frequencies[i]),
-                                           inverseNorm: inverseNorms[Int(SmallFloat.intToByte4(Int(lengths[doc])))])
+                                           inverseNorm: inverseNorms[Int(SmallFloat.intToByte4(Int(counts.lengths[doc])))])
                 if expected != postings.weights[i] {
                     return ["term \(segment.vocabulary.string(at: t)), document \(segment.externalID(of: DocID(UInt32(doc)))): "
                             + "weight \(postings.weights[i]) differs from BM25's \(expected)"]
@@ -124,92 +133,30 @@ extension SearchIndex {
     }
 }
 
-/// Term frequencies, document lengths and document frequencies gathered in one pass over a
-/// text collection; BM25 weights need the collection totals, so they are computed at the end.
-struct TermStatistics {
-    private var termIDs: [String: Int32] = [:]
-    private var termStrings: [String] = []
-    private var documentFrequency: [Int32] = []
-    private var ids: [String] = []
-    private var lines: [Int32] = []
-    private var texts: [String?] = []
-    /// Per document: `docStarts[d] ..< docStarts[d + 1]` index `docTerms` and `docFrequencies`.
-    private var docStarts: [Int] = [0]
-    private var docTerms: [Int32] = []
-    private var docFrequencies: [Int32] = []
-    private var lengths: [Int] = []
-    private var scratch: [Int32] = []
-
-    var documentCount: Int { ids.count }
-    var postingCount: Int { docTerms.count }
-
-    mutating func add(id: String, line: Int, terms: [String], text: String?) {
-        scratch.removeAll(keepingCapacity: true)
-        for term in terms {
-            if let t = termIDs[term] {
-                scratch.append(t)
-            } else {
-                let t = Int32(termStrings.count)
-                termIDs[term] = t
-                termStrings.append(term)
-                documentFrequency.append(0)
-                scratch.append(t)
-            }
-        }
-        scratch.sort()
-        var i = 0
-        while i < scratch.count {
-            var j = i + 1
-            while j < scratch.count && scratch[j] == scratch[i] { j += 1 }
-            docTerms.append(scratch[i])
-            docFrequencies.append(Int32(j - i))
-            documentFrequency[Int(scratch[i])] += 1
-            i = j
-        }
-        docStarts.append(docTerms.count)
-        lengths.append(terms.count)
-        ids.append(id)
-        lines.append(Int32(clamping: line))
-        texts.append(text)
+extension TextWeighting {
+    /// These settings with the statistics `stats`.
+    func with(_ stats: TextStatistics) -> TextWeighting {
+        var copy = self
+        copy.documentsWithTerms = stats.documentsWithTerms
+        copy.totalTermCount = stats.totalTermCount
+        copy.averageLength = Double(stats.averageLength)
+        return copy
     }
 
-    /// Computes every BM25 weight and builds the index.
-    consuming func finish(path: String, text options: TextIndexOptions, options buildOptions: BuildOptions) throws -> SearchIndex {
-        let withTerms = lengths.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
-        let total = lengths.reduce(0, +)
-        let averageLength = withTerms > 0 ? Float(Double(total) / Double(withTerms)) : 1
-        let inverseNorms = options.bm25.inverseNorms(averageLength: averageLength)
-        let idf = documentFrequency.map { BM25.idf(documentFrequency: Int($0), documentCount: withTerms) }
-
-        var builder = IndexBuilder(storesFrequencies: true)
-        let builderTerm = termStrings.map { builder.intern($0) }
-        var terms: [UInt32] = []
-        var weights: [Float] = []
-        var frequencies: [UInt32] = []
-        for d in 0..<ids.count {
-            terms.removeAll(keepingCapacity: true)
-            weights.removeAll(keepingCapacity: true)
-            frequencies.removeAll(keepingCapacity: true)
-            let inverseNorm = inverseNorms[Int(SmallFloat.intToByte4(lengths[d]))]
-            for p in docStarts[d]..<docStarts[d + 1] {
-                let t = Int(docTerms[p])
-                terms.append(builderTerm[t])
-                weights.append(BM25.weight(idf: idf[t], frequency: Int(docFrequencies[p]), inverseNorm: inverseNorm))
-                frequencies.append(UInt32(docFrequencies[p]))
-            }
-            try SearchIndex.reportProblems(line: Int(lines[d]), path: path, lines: &scratchLines) { () throws(IndexBuilder.Problem) in
-                try builder.add(id: ids[d], termIDs: terms, weights: weights, frequencies: frequencies,
-                                length: lengths[d], text: texts[d])
-            }
-        }
-        let segment = SearchIndex.finish(&builder, buildOptions)
-        segment.textWeighting = TextWeighting(
-            model: "bm25", analyzer: options.analyzer.settings,
-            k1: Double("\(options.bm25.k1)")!, b: Double("\(options.bm25.b)")!,
-            documentsWithTerms: withTerms, totalTermCount: total, averageLength: Double(averageLength))
-        return SearchIndex(segment: segment)
+    /// The settings of a text collection analysed by `analyzer` and weighted by `bm25`, with no
+    /// documents yet.
+    public init(analyzer: Analyzer, bm25: BM25) {
+        self.init(model: "bm25", analyzer: analyzer.settings, k1: Double("\(bm25.k1)")!, b: Double("\(bm25.b)")!,
+                  documentsWithTerms: 0, totalTermCount: 0, averageLength: 1)
     }
+}
 
-    /// Line numbers of documents already added, for the builder's duplicate-id messages.
-    private var scratchLines: [Int32] = []
+extension Analyzer {
+    /// A text document prepared for a text collection: its terms with their frequencies and its
+    /// length (weights are computed by the collection).
+    public func prepare(id: String, text: String, storeText: Bool = true) -> PreparedDocument {
+        let (terms, counts) = termCounts(text)
+        return PreparedDocument(id: id, tokens: terms, weights: counts.map(Float.init), frequencies: counts.map(UInt32.init),
+                                length: counts.reduce(0, +), text: storeText ? text : nil)
+    }
 }

@@ -4,14 +4,25 @@
 /// must beat once the heap is full, and ``wouldEnter(_:)`` is the test pruning algorithms use to
 /// skip documents that cannot make it. Order is total: higher score first, then lower document
 /// number, so results are deterministic whatever order candidates arrive in.
-public struct TopK: Sendable {
+///
+/// One collector can gather the results of several segments: before each, ``enter(base:deletions:)``
+/// says what number the segment's first document has in the combined numbering and which of its
+/// documents are deleted. Documents then arrive with segment-local numbers; deleted ones are
+/// refused, the others are held under `base + local`. Segments are visited in increasing `base`,
+/// so the held threshold is a valid starting bar for the next segment's pruning.
+public struct TopK: @unchecked Sendable {
     /// The number of results wanted.
     public let k: Int
     @usableFromInline var heap: ContiguousArray<ScoredDoc>
+    /// Added to every pushed document number (the current segment's first number).
+    public internal(set) var base: UInt32 = 0
+    /// Deleted documents of the current segment, one bit each (bit `d & 63` of word `d >> 6`), or nil.
+    public internal(set) var deletions: UnsafePointer<UInt64>? = nil
 
-    /// Creates an empty collector for the best `k` documents; `k` must be at least 1.
+    /// Creates an empty collector for the best `k` documents; `k` below 1 is taken as 1 (the
+    /// public search APIs refuse it before getting here).
     public init(k: Int) {
-        precondition(k >= 1, "k must be at least 1")
+        let k = Swift.max(k, 1)
         self.k = k
         self.heap = []
         heap.reserveCapacity(Swift.min(k, 1 << 16))
@@ -48,10 +59,23 @@ public struct TopK: Sendable {
     @inlinable @inline(__always)
     public var entryBar: Float { heap.count < k ? 0 : heap[0].score }
 
-    /// Offers a candidate; it is kept if it ranks before the worst held document or the heap has room.
+    /// Starts collecting from a segment whose first document is `base` in the combined numbering,
+    /// with `deletions` (one bit per document, set when deleted; nil when none is).
+    public mutating func enter(base: UInt32, deletions: UnsafePointer<UInt64>?) {
+        // (not @inlinable: called once per segment)
+        self.base = base
+        self.deletions = deletions
+    }
+
+    /// Offers a candidate (a number local to the current segment); it is kept if it is not deleted
+    /// and ranks before the worst held document or the heap has room.
     @inlinable
     public mutating func push(_ doc: DocID, _ score: Float) {
-        let candidate = ScoredDoc(doc: doc, score: score)
+        if let deletions {
+            let d = doc.rawValue
+            if deletions[Int(d >> 6)] & (1 << UInt64(d & 63)) != 0 { return }
+        }
+        let candidate = ScoredDoc(doc: DocID(doc.rawValue &+ base), score: score)
         if heap.count < k {
             heap.append(candidate)
             siftUp(heap.count - 1)

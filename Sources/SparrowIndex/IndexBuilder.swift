@@ -12,6 +12,9 @@ public struct IndexBuilder {
         case duplicateToken(token: String)
         case invalidWeight(token: String, weight: Float)
         case tooManyDocuments
+        /// A text collection's document without term frequencies and a length, or a document
+        /// whose tokens and weights (or frequencies) differ in number.
+        case missingFrequencies
     }
 
     private var tokenIDs: [ExactString: UInt32] = [:]
@@ -84,13 +87,11 @@ public struct IndexBuilder {
         for (t, w) in zip(termIDs, weights) {
             precondition(Int(t) < tokens.count, "term number \(t) was not interned")
             guard w.isFinite && w >= 0 else {
-                forwardTerms.removeSubrange(start...)
-                forwardWeights.removeSubrange(start...)
+                undo(from: start)
                 throw .invalidWeight(token: tokens[Int(t)], weight: w)
             }
             guard lastSeen[Int(t)] != doc else {
-                forwardTerms.removeSubrange(start...)
-                forwardWeights.removeSubrange(start...)
+                undo(from: start)
                 throw .duplicateToken(token: tokens[Int(t)])
             }
             lastSeen[Int(t)] = doc
@@ -106,6 +107,14 @@ public struct IndexBuilder {
         forwardOffsets.append(forwardTerms.count)
         if let text { texts.append(contentsOf: text.utf8) }
         textOffsets.append(UInt64(texts.count))
+    }
+
+    /// Forgets the postings of a refused document, including the marks that would make the next
+    /// document (which gets the same number) look like it repeats a term.
+    private mutating func undo(from start: Int) {
+        for t in forwardTerms[start...] { lastSeen[Int(t)] = -1 }
+        forwardTerms.removeSubrange(start...)
+        forwardWeights.removeSubrange(start...)
     }
 
     /// Builds the segment, consuming the builder: its forward postings are released as soon as
@@ -184,27 +193,28 @@ public struct IndexBuilder {
             bytes: UnsafeBufferPointer(Self.copy(texts, storage)))
         let postings = PostingLists(offsets: UnsafeBufferPointer(offsets), docs: UnsafeBufferPointer(docs),
                                     weights: UnsafeBufferPointer(weights), maxWeights: UnsafeBufferPointer(maxWeights))
+        let idTable = Self.stringTable(ids, storage)
         let segment = Segment(
             postings: postings,
             blockMax: BlockMaxTable.build(postings, blockSize: options.blockSize, storage: storage),
             ranges: options.rangeSize == 0 ? nil
                 : RangeIndex.build(postings, documentCount: documentCount, rangeSize: options.rangeSize, storage: storage),
             vocabulary: vocabulary,
-            documentIDs: Self.stringTable(ids, storage),
+            documentIDs: idTable,
             documentTexts: textTable,
             frequencies: termFrequencies,
+            idOrder: UnsafeBufferPointer(Self.copy(Segment.idOrder(idTable), storage)),
             owner: storage)
-        segment.ordering = options.reorder
         return segment
     }
 
-    private static func copy<T>(_ array: [T], _ storage: HeapStorage) -> UnsafeMutableBufferPointer<T> {
+    static func copy<T>(_ array: [T], _ storage: HeapStorage) -> UnsafeMutableBufferPointer<T> {
         let out = storage.allocate(T.self, count: array.count)
         _ = out.initialize(from: array)
         return out
     }
 
-    private static func stringTable(_ strings: [String], _ storage: HeapStorage) -> StringTable {
+    static func stringTable(_ strings: [String], _ storage: HeapStorage) -> StringTable {
         let total = strings.reduce(0) { $0 + $1.utf8.count }
         let offsets = storage.allocate(UInt64.self, count: strings.count + 1)
         let bytes = storage.allocate(UInt8.self, count: total)
@@ -218,5 +228,77 @@ public struct IndexBuilder {
             offsets[i + 1] = UInt64(at)
         }
         return StringTable(offsets: UnsafeBufferPointer(offsets), bytes: UnsafeBufferPointer(bytes))
+    }
+}
+
+extension IndexBuilder {
+    /// Builds one segment of a collection with `settings` from prepared documents, in order.
+    ///
+    /// In a text collection (`settings.text` set) every document carries term frequencies and a
+    /// length, and the weights are computed here with BM25 over these documents' own statistics,
+    /// as a fresh build of them would store; the given weights are ignored. Throws the first
+    /// document's problem with its position in `documents`.
+    public static func segment(of documents: [PreparedDocument], settings: IndexSettings) throws(PositionedProblem) -> Segment {
+        var builder = IndexBuilder(storesFrequencies: settings.text != nil)
+        if let text = settings.text {
+            var termIDs: [UInt32] = []
+            var df: [Int32] = []
+            var docTerms: [[UInt32]] = []
+            docTerms.reserveCapacity(documents.count)
+            for (i, d) in documents.enumerated() {
+                guard let f = d.frequencies, f.count == d.tokens.count, let length = d.length, length >= 0 else {
+                    throw PositionedProblem(index: i, problem: .missingFrequencies)
+                }
+                termIDs.removeAll(keepingCapacity: true)
+                for t in d.tokens {
+                    let id = builder.intern(t)
+                    if Int(id) == df.count { df.append(0) }
+                    termIDs.append(id)
+                }
+                docTerms.append(termIDs)
+                _ = f
+            }
+            let stats = TextStatistics(lengths: documents.lazy.map { UInt32(clamping: $0.length ?? 0) })
+            let norms = BM25(k1: Float(text.k1), b: Float(text.b)).inverseNorms(averageLength: stats.averageLength)
+            // Document frequencies: distinct terms per document (a repeated token is refused below).
+            var seen = [Int32](repeating: -1, count: df.count)
+            for (i, terms) in docTerms.enumerated() {
+                for t in terms where seen[Int(t)] != Int32(i) {
+                    seen[Int(t)] = Int32(i)
+                    df[Int(t)] += 1
+                }
+            }
+            let idf = df.map { BM25.idf(documentFrequency: Int($0), documentCount: stats.documentsWithTerms) }
+            var weights: [Float] = []
+            for (i, d) in documents.enumerated() {
+                let norm = norms[Int(SmallFloat.intToByte4(d.length!))]
+                weights.removeAll(keepingCapacity: true)
+                for (t, f) in zip(docTerms[i], d.frequencies!) {
+                    weights.append(BM25.weight(idf: idf[Int(t)], frequency: Int(f), inverseNorm: norm))
+                }
+                do {
+                    try builder.add(id: d.id, termIDs: docTerms[i], weights: weights, frequencies: d.frequencies,
+                                    length: d.length, text: d.text)
+                } catch {
+                    throw PositionedProblem(index: i, problem: error)
+                }
+            }
+        } else {
+            for (i, d) in documents.enumerated() {
+                guard d.tokens.count == d.weights.count else { throw PositionedProblem(index: i, problem: .missingFrequencies) }
+                do {
+                    try builder.add(id: d.id, tokens: d.tokens, weights: d.weights, text: d.text)
+                } catch {
+                    throw PositionedProblem(index: i, problem: error)
+                }
+            }
+        }
+        return builder.finish(settings.buildOptions)
+    }
+
+    /// A refused document and its position in a batch.
+    public struct PositionedProblem: Error, Sendable, Equatable {
+        public var index: Int
+        public var problem: Problem
     }
 }

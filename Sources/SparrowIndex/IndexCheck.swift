@@ -17,18 +17,46 @@ extension IndexDirectory {
     /// Reads every byte; never throws for a damaged index, reporting the damage instead.
     public static func check(_ path: String) -> IndexCheckReport {
         var report = IndexCheckReport()
-        let segment: Segment
+        let opened: (meta: IndexMeta, segments: [StoredSegment])
         do {
             let meta = try readMeta(path)
-            for f in SegmentFiles.present(ranges: (meta.rangeSize ?? 0) > 0, frequencies: meta.text != nil) {
-                let file = path + "/" + meta.segments[0].name + "." + f.suffix
-                report.files.append((file, Posix.fileSize(file)))
-            }
-            segment = try open(path, verifyChecksums: true)
+            for name in files(of: meta) { report.files.append((path + "/" + name, Posix.fileSize(path + "/" + name))) }
+            opened = try open(path, verifyChecksums: true)
         } catch {
             report.problems.append("\(error)")
             return report
         }
+        // A live id may appear once in the whole collection; deleted copies may remain.
+        var liveIDs = Set<ExactString>()
+        for stored in opened.segments {
+            let before = report.problems.count
+            check(stored.segment, into: &report)
+            for d in 0..<stored.segment.documentCount where !(stored.deletions?.contains(d) ?? false) {
+                let id = stored.segment.documentIDs.string(at: d)
+                if !liveIDs.insert(ExactString(id)).inserted {
+                    report.problems.append("document id \"\(id)\" is live in two places")
+                    break
+                }
+            }
+            for i in before..<report.problems.count { report.problems[i] = "segment \(stored.meta.name): " + report.problems[i] }
+        }
+        let log = path + "/" + WriteAheadLog.fileName
+        if Posix.fileExists(log).exists {
+            report.files.append((log, Posix.fileSize(log)))
+            do {
+                let scan = try WriteAheadLog.scan(path: log)
+                if let tail = scan.tornTail {
+                    report.problems.append("\(log): \(tail) (the next writer truncates it there)")
+                }
+            } catch {
+                report.problems.append("\(error)")
+            }
+        }
+        return report
+    }
+
+    /// The structural invariants of one segment.
+    static func check(_ segment: Segment, into report: inout IndexCheckReport) {
         let n = segment.documentCount
         let p = segment.postings
         for t in 0..<p.termCount {
@@ -90,7 +118,10 @@ extension IndexDirectory {
             report.problems.append("document id \"\(segment.documentIDs.string(at: d))\" appears twice")
             break
         }
-        return report
+        // Every id must be found by the id lookup (the stored order is right).
+        if report.problems.isEmpty, let d = (0..<n).first(where: { segment.document(withID: segment.documentIDs.string(at: $0)) != DocID(UInt32($0)) }) {
+            report.problems.append("document \(d) is not found by its id (the id order is wrong)")
+        }
     }
 
     /// Bytewise equality of two tables' sections.

@@ -11,40 +11,70 @@ import SparrowCore
 /// ```
 public enum IndexDirectory {
     /// The version string recorded in `meta.json`.
-    public static let writerName = "sparrow 0.1.0"
+    public static let writerName = "sparrow 0.2.0"
 
     /// Writes `segment` as the whole content of the index at `path`, replacing any index there.
     ///
     /// The new segment's files are written and fsynced under a fresh name, then `meta.json` is
     /// replaced atomically, then the old segment files are removed. A crash at any point leaves
     /// either the old index or the new one. `path` must be absent, empty, or an index.
-    public static func write(_ segment: Segment, to path: String) throws {
+    public static func write(_ segment: Segment, settings: IndexSettings, to path: String) throws {
+        try prepareDirectory(path)
+        let name = newSegmentName()
+        let meta = IndexMeta(settings: settings, segments: [segmentMeta(name, segment)], opstamp: nil)
+        try commit(meta, to: path, newSegments: [(name, segment)], newDeletions: [])
+    }
+
+    /// Makes `path` an index directory: creates it, or checks that it is empty or already an index.
+    public static func prepareDirectory(_ path: String) throws {
         let state = Posix.fileExists(path)
         if state.exists {
             guard state.isDirectory else {
                 throw IndexError(.notAnIndex, path: path, "exists and is not a directory; refusing to write an index there")
             }
             let names = try Posix.listDirectory(path)
-            if !names.isEmpty && !names.contains(IndexMeta.fileName) {
+            if names.contains(where: { !isOurs($0) }) && !names.contains(IndexMeta.fileName) {
                 throw IndexError(.notAnIndex, path: path,
                     "directory is not empty and holds no Sparrow index (no meta.json); refusing to write into it")
             }
         } else {
             try Posix.makeDirectory(path)
         }
+    }
 
+    /// Whether `path` holds an index (a `meta.json`).
+    public static func holdsIndex(_ path: String) -> Bool {
+        Posix.fileExists(path + "/" + IndexMeta.fileName).exists
+    }
+
+    /// Whether `path` exists.
+    public static func exists(_ path: String) -> Bool { Posix.fileExists(path).exists }
+
+    /// A fresh segment name (`seg-` and 16 random hex digits).
+    public static func newSegmentName() -> String {
         var random = SystemRandomNumberGenerator()
-        let name = "seg-" + String(random.next() as UInt64, radix: 16)
-        try writeSegmentFiles(segment, directory: path, name: name)
+        let n = random.next() as UInt64
+        let hex = String(n, radix: 16)
+        return "seg-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
 
-        let meta = IndexMeta(
-            format: IndexMeta.formatName, formatVersion: Int(FileFormat.version), minReaderVersion: Int(FileFormat.version),
-            codec: IndexMeta.currentCodec, documents: segment.documentCount, terms: segment.termCount,
-            postings: segment.postingCount,
-            segments: [.init(name: name, documents: segment.documentCount, terms: segment.termCount,
-                             postings: segment.postingCount)],
-            createdBy: writerName, blockSize: segment.blockMax.blockSize, rangeSize: segment.ranges?.rangeSize ?? 0,
-            reorder: segment.ordering.rawValue, text: segment.textWeighting, encoder: segment.encoderInfo)
+    /// The `meta.json` entry of a new segment named `name`.
+    public static func segmentMeta(_ name: String, _ segment: Segment) -> IndexMeta.SegmentMeta {
+        .init(name: name, documents: segment.documentCount, terms: segment.termCount, postings: segment.postingCount)
+    }
+
+    /// Commits `meta` to the index at `path`: writes the files of `newSegments` and the deletion
+    /// files of `newDeletions` (segment name, generation, bitmap), fsyncs them, replaces
+    /// `meta.json` atomically, and then removes every segment or deletion file `meta` does not
+    /// name. A crash before the rename leaves the previous commit; after it, the new one.
+    public static func commit(_ meta: IndexMeta, to path: String, newSegments: [(name: String, segment: Segment)],
+                              newDeletions: [(segment: String, generation: Int, deletions: Deletions)]) throws {
+        for (name, segment) in newSegments {
+            try writeSegmentFiles(segment, settings: meta.settings, directory: path, name: name)
+        }
+        for d in newDeletions {
+            try d.deletions.write(to: path + "/" + Deletions.fileName(segment: d.segment, generation: d.generation))
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json: Data
@@ -53,16 +83,36 @@ public enum IndexDirectory {
         }
         try Posix.fsyncPath(path, directory: true)
         try Posix.replaceAtomically(path + "/" + IndexMeta.fileName, with: MetaEnvelope.wrap(Array(json)), directory: path)
+        removeUnreferencedFiles(path, meta: meta)
+    }
 
-        // The commit is done; anything else that looks like ours is an older or abandoned segment.
-        let keep = Set(SegmentFiles.present(ranges: segment.ranges != nil, frequencies: segment.frequencies != nil)
-            .map { "\(name).\($0.suffix)" })
-        for file in try Posix.listDirectory(path) where file.hasPrefix("seg-") && !keep.contains(file) {
+    /// The files a commit consists of (besides `meta.json`).
+    public static func files(of meta: IndexMeta) -> [String] {
+        let kinds = SegmentFiles.present(ranges: (meta.rangeSize ?? 0) > 0, frequencies: meta.text != nil)
+        var names: [String] = []
+        for s in meta.segments {
+            names += kinds.map { "\(s.name).\($0.suffix)" }
+            if let g = s.deletionGeneration { names.append(Deletions.fileName(segment: s.name, generation: g)) }
+        }
+        return names
+    }
+
+    /// Whether a file name is one Sparrow writes into an index directory.
+    static func isOurs(_ name: String) -> Bool {
+        name.hasPrefix("seg-") || name.hasPrefix(IndexMeta.fileName) || name == WriteAheadLog.fileName
+            || name == DirectoryLock.fileName
+    }
+
+    /// Removes segment and deletion files that `meta` does not name: leftovers of older commits
+    /// and of interrupted ones. (Readers that still map them keep their mappings.)
+    public static func removeUnreferencedFiles(_ path: String, meta: IndexMeta) {
+        let keep = Set(files(of: meta))
+        for file in (try? Posix.listDirectory(path)) ?? [] where file.hasPrefix("seg-") && !keep.contains(file) {
             unlink(path + "/" + file)
         }
     }
 
-    private static func writeSegmentFiles(_ s: Segment, directory: String, name: String) throws {
+    private static func writeSegmentFiles(_ s: Segment, settings: IndexSettings, directory: String, name: String) throws {
         let base = directory + "/" + name + "."
         let p = s.postings
         try SegmentFileWriter.write(path: base + SegmentFiles.postings.suffix, kind: SegmentFiles.postings.kind, sections: [
@@ -71,11 +121,17 @@ public enum IndexDirectory {
             SectionSource(SegmentFiles.postingWeights, p.weights),
             SectionSource(SegmentFiles.maxWeights, p.maxWeights),
         ] + s.blockMax.sections)
-        if let r = s.ranges {
+        if settings.rangeSize > 0 {
+            guard let r = s.ranges else {
+                throw IndexError(.invalidArgument, path: directory, "segment \(name) lacks the range index the collection has")
+            }
             try SegmentFileWriter.write(path: base + SegmentFiles.ranges.suffix, kind: SegmentFiles.ranges.kind,
                                         sections: r.sections)
         }
-        if let f = s.frequencies {
+        if settings.text != nil {
+            guard let f = s.frequencies else {
+                throw IndexError(.invalidArgument, path: directory, "segment \(name) of a text collection lacks term frequencies")
+            }
             try SegmentFileWriter.write(path: base + SegmentFiles.frequencies.suffix, kind: SegmentFiles.frequencies.kind,
                                         sections: f.sections)
         }
@@ -83,12 +139,16 @@ public enum IndexDirectory {
             SectionSource(SegmentFiles.termOffsets, s.vocabulary.offsets),
             SectionSource(SegmentFiles.termBytes, s.vocabulary.bytes),
         ])
-        try SegmentFileWriter.write(path: base + SegmentFiles.docs.suffix, kind: SegmentFiles.docs.kind, sections: [
-            SectionSource(SegmentFiles.idOffsets, s.documentIDs.offsets),
-            SectionSource(SegmentFiles.idBytes, s.documentIDs.bytes),
-            SectionSource(SegmentFiles.textOffsets, s.documentTexts.offsets),
-            SectionSource(SegmentFiles.textBytes, s.documentTexts.bytes),
-        ])
+        let order = Segment.idOrder(s.documentIDs)
+        try order.withUnsafeBufferPointer { order in
+            try SegmentFileWriter.write(path: base + SegmentFiles.docs.suffix, kind: SegmentFiles.docs.kind, sections: [
+                SectionSource(SegmentFiles.idOffsets, s.documentIDs.offsets),
+                SectionSource(SegmentFiles.idBytes, s.documentIDs.bytes),
+                SectionSource(SegmentFiles.textOffsets, s.documentTexts.offsets),
+                SectionSource(SegmentFiles.textBytes, s.documentTexts.bytes),
+                SectionSource(SegmentFiles.idOrder, order),
+            ])
+        }
     }
 
     /// Reads and validates `meta.json`.
@@ -110,30 +170,69 @@ public enum IndexDirectory {
         guard meta.format == IndexMeta.formatName else {
             throw IndexError(.notAnIndex, path: metaPath, "format is \"\(meta.format)\", not \"\(IndexMeta.formatName)\"")
         }
-        guard meta.minReaderVersion <= Int(FileFormat.version) else {
+        guard meta.minReaderVersion <= IndexMeta.currentVersion else {
             throw IndexError(.unsupportedVersion, path: metaPath,
-                "index needs a reader of format \(meta.minReaderVersion) or later; this build reads up to \(FileFormat.version)")
+                "index needs a reader of format \(meta.minReaderVersion) or later; this build reads up to \(IndexMeta.currentVersion)")
         }
         guard meta.codec == IndexMeta.currentCodec else {
             throw IndexError(.unsupportedVersion, path: metaPath, "unknown posting codec \"\(meta.codec)\"")
         }
-        guard meta.segments.count == 1 else {
-            throw IndexError(.corrupt, path: metaPath, "names \(meta.segments.count) segments; this format has exactly one")
+        var names = Set<String>()
+        for seg in meta.segments {
+            let deleted = seg.deleted ?? 0
+            guard seg.name.hasPrefix("seg-"), !seg.name.contains("/"), !seg.name.contains("."), names.insert(seg.name).inserted,
+                  seg.documents >= 0, seg.terms >= 0, seg.postings >= 0, deleted >= 0, deleted <= seg.documents,
+                  (deleted > 0) == (seg.deletionGeneration != nil), (seg.deletionGeneration ?? 0) >= 0
+            else { throw IndexError(.corrupt, path: metaPath, "segment entry \"\(seg.name)\" is inconsistent") }
         }
-        let seg = meta.segments[0]
-        guard seg.name.hasPrefix("seg-"), !seg.name.contains("/"),
-            seg.documents == meta.documents, seg.terms == meta.terms, seg.postings == meta.postings
-        else { throw IndexError(.corrupt, path: metaPath, "segment entry disagrees with the index totals") }
+        guard meta.documents == meta.segments.reduce(0, { $0 + $1.liveDocuments }),
+              meta.terms == meta.segments.reduce(0, { $0 + $1.terms }),
+              meta.postings == meta.segments.reduce(0, { $0 + $1.postings })
+        else { throw IndexError(.corrupt, path: metaPath, "segment entries disagree with the index totals") }
         return meta
     }
 
-    /// Opens the index at `path`: maps its files read-only and validates them.
+    /// A segment of an opened index with its deletions.
+    public struct StoredSegment: @unchecked Sendable {
+        public let meta: IndexMeta.SegmentMeta
+        public let segment: Segment
+        public let deletions: Deletions?
+    }
+
+    /// Opens the index at `path`: reads `meta.json`, maps every segment's files read-only and
+    /// validates them.
     ///
     /// With `verifyChecksums` (the default) every file's CRC-32 is recomputed, which reads each
-    /// byte once; posting lists are not decoded either way.
-    public static func open(_ path: String, verifyChecksums: Bool = true) throws -> Segment {
-        let meta = try readMeta(path)
-        let seg = meta.segments[0]
+    /// byte once; posting lists are not decoded either way. A commit that replaces `meta.json`
+    /// while the files are being opened is retried, so readers may open while a writer commits.
+    public static func open(_ path: String, verifyChecksums: Bool = true) throws -> (meta: IndexMeta, segments: [StoredSegment]) {
+        var attempt = 0
+        while true {
+            let meta = try readMeta(path)
+            do {
+                let segments = try meta.segments.map { seg in
+                    try StoredSegment(meta: seg, segment: openSegment(path, seg, meta: meta, verifyChecksums: verifyChecksums),
+                                      deletions: openDeletions(path, seg, verifyChecksum: verifyChecksums))
+                }
+                return (meta, segments)
+            } catch let error as IndexError {
+                // A file vanished under us: a writer committed meanwhile and removed it.
+                attempt += 1
+                guard attempt < 5, (try? readMeta(path)) != meta else { throw error }
+            }
+        }
+    }
+
+    /// Maps the deletion file of `seg`, if it has one.
+    static func openDeletions(_ path: String, _ seg: IndexMeta.SegmentMeta, verifyChecksum: Bool) throws -> Deletions? {
+        guard let generation = seg.deletionGeneration else { return nil }
+        return try Deletions.open(path: path + "/" + Deletions.fileName(segment: seg.name, generation: generation),
+                                  documentCount: seg.documents, expectedCount: seg.deleted ?? 0, verifyChecksum: verifyChecksum)
+    }
+
+    /// Maps and validates the files of one segment.
+    public static func openSegment(_ path: String, _ seg: IndexMeta.SegmentMeta, meta: IndexMeta,
+                            verifyChecksums: Bool) throws -> Segment {
         let base = path + "/" + seg.name + "."
         let rangeSize = meta.rangeSize ?? 0
         let files = try SegmentFiles.present(ranges: rangeSize > 0, frequencies: meta.text != nil).map { (f) throws -> MappedFile in
@@ -168,6 +267,20 @@ public enum IndexDirectory {
                    docs.path, "document table does not hold \(seg.documents) documents")
         try checkOffsets(ids.offsets, total: ids.bytes.count, path: docs.path, what: "document id")
         try checkOffsets(texts.offsets, total: texts.bytes.count, path: docs.path, what: "document text")
+        var idOrder: UnsafeBufferPointer<UInt32>?
+        if docs.hasSection(SegmentFiles.idOrder) {
+            let order = try docs.section(SegmentFiles.idOrder, as: UInt32.self)
+            try expect(order.count == seg.documents, docs.path, "id order does not hold \(seg.documents) documents")
+            // Every entry must be a document number: a lookup reads the id it names.
+            try expect(order.allSatisfy { Int($0) < seg.documents }, docs.path, "id order names a document past the end")
+            idOrder = order
+        }
+        // Document numbers index the score accumulators and the document table. A verified checksum
+        // vouches for the bytes we wrote; without one, every number is checked (one pass over the
+        // postings), so a damaged number is an error and never a write out of bounds.
+        if !verifyChecksums, !postings.docs.allSatisfy({ Int($0) < seg.documents }) {
+            throw IndexError.corrupt(path: post.path, "a posting names a document past the segment's \(seg.documents)")
+        }
         let storage = HeapStorage()
         let blockMax = try openBlockMax(post, postings: postings, meta: meta, storage: storage)
         let ranges = rangeSize > 0
@@ -180,13 +293,9 @@ public enum IndexDirectory {
                        "holds \(f.frequencies.count) frequencies and \(f.lengths.count) lengths for \(seg.postings) postings and \(seg.documents) documents")
             frequencies = f
         }
-        let segment = Segment(postings: postings, blockMax: blockMax, ranges: ranges, vocabulary: vocabulary,
-                              documentIDs: ids, documentTexts: texts, frequencies: frequencies,
-                              owner: MappedFileSet(files, storage))
-        segment.ordering = meta.reorder.flatMap(BuildOptions.Reorder.init(rawValue:)) ?? .none
-        segment.textWeighting = meta.text
-        segment.encoderInfo = meta.encoder
-        return segment
+        return Segment(postings: postings, blockMax: blockMax, ranges: ranges, vocabulary: vocabulary,
+                       documentIDs: ids, documentTexts: texts, frequencies: frequencies, idOrder: idOrder,
+                       owner: MappedFileSet(files, storage))
     }
 
     /// The block-max table of a postings file; format 1 files have none, so it is computed.

@@ -29,18 +29,113 @@ public struct IndexMeta: Codable, Sendable, Equatable {
     public var text: TextWeighting?
     /// For an index whose vectors Sparrow encoded itself: the encoder. Absent otherwise.
     public var encoder: EncoderInfo?
+    /// The last write-ahead-log operation this commit contains (absent: none, as in a built index).
+    public var opstamp: UInt64?
 
     public struct SegmentMeta: Codable, Sendable, Equatable {
         /// File name stem: the segment's files are `NAME.postings`, `NAME.terms`, `NAME.docs`.
         public var name: String
+        /// Documents in the segment's files, deleted ones included.
         public var documents: Int
         public var terms: Int
         public var postings: Int
+        /// How many of its documents are deleted (absent: none).
+        public var deleted: Int?
+        /// The generation of its deletion file `NAME.GEN.del` (absent when nothing is deleted).
+        public var deletionGeneration: Int?
+
+        public init(name: String, documents: Int, terms: Int, postings: Int, deleted: Int? = nil,
+                    deletionGeneration: Int? = nil) {
+            self.name = name
+            self.documents = documents
+            self.terms = terms
+            self.postings = postings
+            self.deleted = deleted
+            self.deletionGeneration = deletionGeneration
+        }
+
+        /// Documents not deleted.
+        public var liveDocuments: Int { documents - (deleted ?? 0) }
+    }
+
+    /// The collection-wide settings this metadata records.
+    public var settings: IndexSettings {
+        IndexSettings(blockSize: blockSize ?? BlockMaxTable.defaultBlockSize, rangeSize: rangeSize ?? 0,
+                      reorder: reorder.flatMap(BuildOptions.Reorder.init(rawValue:)) ?? .none,
+                      text: text, encoder: encoder)
+    }
+
+    /// The metadata of a commit of `segments` with `settings`.
+    public init(settings: IndexSettings, segments: [SegmentMeta], opstamp: UInt64?) {
+        let live = segments.reduce(0) { $0 + $1.liveDocuments }
+        // A reader of format 2 understands one segment without deletions; anything else needs 3.
+        let simple = segments.count == 1 && (segments[0].deleted ?? 0) == 0
+        self.init(format: Self.formatName, formatVersion: Self.currentVersion,
+                  minReaderVersion: simple ? Int(FileFormat.version) : Self.currentVersion,
+                  codec: Self.currentCodec, documents: live, terms: segments.reduce(0) { $0 + $1.terms },
+                  postings: segments.reduce(0) { $0 + $1.postings }, segments: segments,
+                  createdBy: IndexDirectory.writerName, blockSize: settings.blockSize, rangeSize: settings.rangeSize,
+                  reorder: settings.reorder.rawValue, text: settings.text, encoder: settings.encoder, opstamp: opstamp)
+    }
+
+    public init(format: String, formatVersion: Int, minReaderVersion: Int, codec: String, documents: Int, terms: Int,
+                postings: Int, segments: [SegmentMeta], createdBy: String, blockSize: Int?, rangeSize: Int?,
+                reorder: String?, text: TextWeighting?, encoder: EncoderInfo?, opstamp: UInt64?) {
+        self.format = format
+        self.formatVersion = formatVersion
+        self.minReaderVersion = minReaderVersion
+        self.codec = codec
+        self.documents = documents
+        self.terms = terms
+        self.postings = postings
+        self.segments = segments
+        self.createdBy = createdBy
+        self.blockSize = blockSize
+        self.rangeSize = rangeSize
+        self.reorder = reorder
+        self.text = text
+        self.encoder = encoder
+        self.opstamp = opstamp
     }
 
     public static let formatName = "sparrow-index"
     public static let fileName = "meta.json"
     public static let currentCodec = "raw-f32"
+    /// The version of `meta.json` this build writes: 3 lists any number of segments, each with
+    /// its deletions. Segment files are still of ``FileFormat/version``.
+    public static let currentVersion = 3
+}
+
+/// What holds for every segment of a collection: how its tables are built and what its weights mean.
+public struct IndexSettings: Sendable, Equatable {
+    /// Postings per block of the block-max table.
+    public var blockSize: Int
+    /// Documents per BMP range (0: no range index).
+    public var rangeSize: Int
+    /// How each segment numbers its documents.
+    public var reorder: BuildOptions.Reorder
+    /// For a text (BM25) collection: the analyzer, k1, b, and the statistics of the live documents.
+    public var text: TextWeighting?
+    /// For a collection whose vectors Sparrow encodes: the encoder.
+    public var encoder: EncoderInfo?
+
+    public init(blockSize: Int = BlockMaxTable.defaultBlockSize, rangeSize: Int = 0, reorder: BuildOptions.Reorder = .none,
+                text: TextWeighting? = nil, encoder: EncoderInfo? = nil) {
+        self.blockSize = blockSize
+        self.rangeSize = rangeSize
+        self.reorder = reorder
+        self.text = text
+        self.encoder = encoder
+    }
+
+    /// The settings of an index built with `options`.
+    public init(_ options: BuildOptions, text: TextWeighting? = nil, encoder: EncoderInfo? = nil) {
+        self.init(blockSize: options.blockSize, rangeSize: options.rangeSize, reorder: options.reorder, text: text,
+                  encoder: encoder)
+    }
+
+    /// The build options every segment of the collection is built with.
+    public var buildOptions: BuildOptions { BuildOptions(blockSize: blockSize, rangeSize: rangeSize, reorder: reorder) }
 }
 
 /// How the weights of an index built from text were computed, so that queries can be analysed
@@ -132,6 +227,7 @@ enum SegmentFiles {
     static let rangeEntryStarts = FourCC("REST")
     static let rangePostingDocs = FourCC("RPDC")
     static let rangePostingWeights = FourCC("RPWT")
+    static let idOrder = FourCC("ISRT")
     static let termFrequencies = FourCC("TFRQ")
     static let documentLengths = FourCC("DLEN")
 }

@@ -101,3 +101,4 @@ extension Posix {
         return stat(path, &st) == 0 ? Int(st.st_size) : 0
     }
 }
+

@@ -1,4 +1,5 @@
 import SparrowCore
+import Synchronization
 
 /// Read-only views over the arrays of one segment: posting lists, vocabulary and documents.
 ///
@@ -72,19 +73,16 @@ func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt
 }
 
 /// One immutable segment: postings, vocabulary and document table, with the storage behind them.
+///
+/// What holds for the whole collection (block size, range size, text weighting, encoder) is in
+/// ``IndexSettings``, not here.
 public final class Segment: @unchecked Sendable {
     public let postings: PostingLists
     /// Block maxima of every posting list.
     public let blockMax: BlockMaxTable
     /// The BMP range index, when the index was built with one.
     public let ranges: RangeIndex?
-    /// How the documents were numbered when the index was built.
-    public internal(set) var ordering: BuildOptions.Reorder = .none
-    /// For an index built from text, how its weights were made (recorded in `meta.json`).
-    public var textWeighting: TextWeighting?
-    /// For an index whose vectors Sparrow encoded, the encoder (recorded in `meta.json`).
-    public var encoderInfo: EncoderInfo?
-    /// For an index built from text, the term frequencies and document lengths.
+    /// For a segment of a text collection, the term frequencies and document lengths.
     public let frequencies: TermFrequencies?
     /// Tokens, sorted by bytes; a token's position is its ``TermID``.
     public let vocabulary: StringTable
@@ -92,10 +90,15 @@ public final class Segment: @unchecked Sendable {
     public let documentIDs: StringTable
     /// Stored display text, by internal document number (empty when none was given).
     public let documentTexts: StringTable
-    private let owner: AnyObject
+    /// Document numbers in the byte order of their ids (nil in files written before format 3,
+    /// whose order is computed on first use).
+    let storedIDOrder: UnsafeBufferPointer<UInt32>?
+    private let computedIDOrder = Mutex<[UInt32]?>(nil)
+    let owner: AnyObject
 
     init(postings: PostingLists, blockMax: BlockMaxTable, ranges: RangeIndex?, vocabulary: StringTable,
-         documentIDs: StringTable, documentTexts: StringTable, frequencies: TermFrequencies? = nil, owner: AnyObject) {
+         documentIDs: StringTable, documentTexts: StringTable, frequencies: TermFrequencies? = nil,
+         idOrder: UnsafeBufferPointer<UInt32>?, owner: AnyObject) {
         self.postings = postings
         self.frequencies = frequencies
         self.blockMax = blockMax
@@ -103,6 +106,7 @@ public final class Segment: @unchecked Sendable {
         self.vocabulary = vocabulary
         self.documentIDs = documentIDs
         self.documentTexts = documentTexts
+        self.storedIDOrder = idOrder
         self.owner = owner
     }
 
@@ -125,6 +129,42 @@ public final class Segment: @unchecked Sendable {
     public func text(of doc: DocID) -> String? {
         let bytes = documentTexts.bytes(at: Int(doc.rawValue))
         return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The internal number of the document with external id `id`, by binary search over the ids
+    /// in byte order.
+    public func document(withID id: String) -> DocID? {
+        withIDOrder { order in
+            var key = id
+            return key.withUTF8 { k -> DocID? in
+                var lo = 0
+                var hi = order.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    let d = Int(order[mid])
+                    let c = compareBytes(documentIDs.bytes(at: d), k)
+                    if c == 0 { return DocID(UInt32(d)) }
+                    if c < 0 { lo = mid + 1 } else { hi = mid }
+                }
+                return nil
+            }
+        }
+    }
+
+    private func withIDOrder<R>(_ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
+        if let storedIDOrder { return body(storedIDOrder) }
+        let order = computedIDOrder.withLock { cached -> [UInt32] in
+            if let cached { return cached }
+            let made = Self.idOrder(documentIDs)
+            cached = made
+            return made
+        }
+        return order.withUnsafeBufferPointer(body)
+    }
+
+    /// Document numbers sorted by the bytes of their ids.
+    static func idOrder(_ ids: StringTable) -> [UInt32] {
+        (0..<UInt32(ids.count)).sorted { compareBytes(ids.bytes(at: Int($0)), ids.bytes(at: Int($1))) < 0 }
     }
 
     /// Resolves token strings to a query over this segment; tokens the vocabulary lacks are

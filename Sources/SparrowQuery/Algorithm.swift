@@ -64,44 +64,51 @@ extension SparseVector {
 }
 
 extension Segment {
-    /// The exact top-`k` documents for `query` by dot product, using `algorithm` (the segment's
-    /// ``Algorithm/auto(for:)`` choice when nil).
+    /// Offers the documents of this segment that score best for `query` by dot product to `top`,
+    /// using `algorithm` (the segment's ``Algorithm/auto(for:)`` choice when nil).
     ///
-    /// Only documents with a positive score are returned (a document that shares no term with the
-    /// query, or only zero weights, is not an answer). `k` must be at least 1, query weights
-    /// non-negative, and `algorithm` available on this segment (``Algorithm/isAvailable(on:)``).
-    /// ``QueryScratch/stats`` holds the work counters afterwards.
-    public func search(_ query: SparseVector, k: Int, algorithm: Algorithm? = nil,
-                       scratch: QueryScratch = QueryScratch()) -> [ScoredDoc] {
+    /// `query` must be canonical (``SparseVector/canonical()``: terms increasing, weights positive
+    /// and finite) and `algorithm` available (``Algorithm/isAvailable(on:)``); the public search
+    /// APIs check both and throw before getting here. `top` may already hold results of earlier
+    /// segments (its threshold then prunes this one) and says which documents are deleted
+    /// (``TopK/enter(base:deletions:)``). Only documents with a positive score are offered.
+    /// ``QueryScratch/stats`` accumulates the work counters.
+    public func search(_ query: SparseVector, into top: inout TopK, algorithm: Algorithm? = nil, scratch: QueryScratch) {
         let algorithm = algorithm ?? .auto(for: self)
-        precondition(algorithm.isAvailable(on: self), "\(algorithm.rawValue) needs an index built with a range index")
-        precondition(query.weights.allSatisfy { $0 >= 0 }, "query weights must be non-negative")
-        let query = query.canonical()
-        scratch.stats = QueryStats()
+        guard !query.isEmpty, algorithm.isAvailable(on: self) else { return }
         switch algorithm {
         case .exhaustiveTAAT:
-            return exhaustiveTAAT(postings, query: query, documentCount: documentCount, k: k, scratch: scratch)
+            exhaustiveTAAT(postings, query: query, documentCount: documentCount, into: &top, scratch: scratch)
         case .exhaustiveDAAT:
             var cursors = rawCursors(query)
-            return exhaustiveDAAT(&cursors, k: k, stats: &scratch.stats)
+            exhaustiveDAAT(&cursors, into: &top, stats: &scratch.stats)
         case .maxScore:
             var cursors = rawCursors(query)
-            return SparrowQuery.maxScore(&cursors, k: k, stats: &scratch.stats)
+            SparrowQuery.maxScore(&cursors, into: &top, stats: &scratch.stats)
         case .wand:
             var cursors = rawCursors(query)
-            return SparrowQuery.wand(&cursors, k: k, stats: &scratch.stats)
+            SparrowQuery.wand(&cursors, into: &top, stats: &scratch.stats)
         case .blockMaxWAND:
             var cursors = blockMaxCursors(query)
-            return SparrowQuery.blockMaxWAND(&cursors, k: k, stats: &scratch.stats)
+            SparrowQuery.blockMaxWAND(&cursors, into: &top, stats: &scratch.stats)
         case .blockMaxMaxScore:
             var cursors = blockMaxCursors(query)
-            return SparrowQuery.blockMaxMaxScore(&cursors, k: k, stats: &scratch.stats)
+            SparrowQuery.blockMaxMaxScore(&cursors, into: &top, stats: &scratch.stats)
         case .rangeTAAT:
-            return SparrowQuery.rangeTAAT(postings, ranges!, query: query, documentCount: documentCount, k: k,
-                                          scratch: scratch)
+            SparrowQuery.rangeTAAT(postings, ranges!, query: query, documentCount: documentCount, into: &top,
+                                   scratch: scratch)
         case .bmp:
-            return SparrowQuery.bmp(ranges!, query: query, documentCount: documentCount, k: k, scratch: scratch)
+            SparrowQuery.bmp(ranges!, query: query, documentCount: documentCount, into: &top, scratch: scratch)
         }
+    }
+
+    /// The exact top `k` of this segment alone (see ``search(_:into:algorithm:scratch:)``).
+    public func search(_ query: SparseVector, k: Int, algorithm: Algorithm? = nil,
+                       scratch: QueryScratch = QueryScratch()) -> [ScoredDoc] {
+        var top = TopK(k: k)
+        scratch.stats = QueryStats()
+        search(query.canonical(), into: &top, algorithm: algorithm, scratch: scratch)
+        return top.sorted()
     }
 
     func rawCursors(_ query: SparseVector) -> [RawPostingCursor] {
@@ -114,5 +121,49 @@ extension Segment {
             return BlockMaxPostingCursor(RawPostingCursor(postings, term: t, queryWeight: w),
                                          table: blockMax, term: t, queryWeight: w)
         }
+    }
+}
+
+/// Exact search over the segments of a collection.
+///
+/// Segments are searched in order with one collector: each is numbered after the ones before it
+/// (``SegmentSearch/bases``), so the k-th score found so far is the starting bar of the next
+/// segment, deleted documents are never collected, and one top-k comes back whose documents are
+/// numbered in the combined numbering.
+public struct SegmentSearch: @unchecked Sendable {
+    public let views: [SegmentView]
+    /// The combined number of each segment's first document (one more entry: the total).
+    public let bases: [UInt32]
+
+    public init(_ views: [SegmentView]) {
+        self.views = views
+        var bases: [UInt32] = [0]
+        for v in views { bases.append(bases.last! &+ UInt32(v.segment.documentCount)) }
+        self.bases = bases
+    }
+
+    /// The segment holding combined number `doc`, and the number within it.
+    public func locate(_ doc: DocID) -> (segment: Int, doc: DocID) {
+        var lo = 0
+        var hi = views.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if bases[mid] <= doc.rawValue { lo = mid } else { hi = mid - 1 }
+        }
+        return (lo, DocID(doc.rawValue - bases[lo]))
+    }
+
+    /// The top `k` for a query given as tokens and weights (each resolved against every segment's
+    /// vocabulary). Weights must be finite and non-negative, `k` at least 1 and `algorithm`
+    /// available on every segment: the façade checks.
+    public func search(tokens: [String], weights: [Float], k: Int, algorithm: Algorithm?, scratch: QueryScratch) -> [ScoredDoc] {
+        var top = TopK(k: k)
+        scratch.stats = QueryStats()
+        for (i, view) in views.enumerated() where view.liveCount > 0 {
+            let query = view.segment.resolve(tokens: tokens, weights: weights).query.canonical()
+            top.enter(base: bases[i], deletions: view.deletions?.pointer)
+            view.segment.search(query, into: &top, algorithm: algorithm, scratch: scratch)
+        }
+        return top.sorted()
     }
 }

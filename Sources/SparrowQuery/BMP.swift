@@ -14,14 +14,14 @@ import SparrowIndex
 /// score with a lower document number still displaces). Each document's score is summed in term
 /// order, exactly like ``exhaustiveTAAT``, so query terms must be sorted by term (see
 /// `Segment.search`), and bounds never fall below scores (``RangeIndex`` quantises upwards).
-public func bmp(_ ranges: RangeIndex, query: SparseVector, documentCount: Int, k: Int,
-                scratch: QueryScratch) -> [ScoredDoc] {
+public func bmp(_ ranges: RangeIndex, query: SparseVector, documentCount: Int, into top: inout TopK,
+                scratch: QueryScratch) {
     let rangeCount = ranges.rangeCount
-    guard rangeCount > 0, !query.terms.isEmpty else { return [] }
+    guard rangeCount > 0, !query.terms.isEmpty else { return }
     let bounds = scratch.bounds(rangeCount)
+    let k = top.k
 
     computeRangeBounds(ranges, query: query, into: bounds)
-    var top = TopK(k: k)
     var scorer = RangeScorer(ranges: ranges, query: query, documentCount: documentCount)
 
     // 2. Seed the heap with the ranges of largest bound.
@@ -41,9 +41,8 @@ public func bmp(_ ranges: RangeIndex, query: SparseVector, documentCount: Int, k
         if !top.mightEnter(bound: c.bound) { break }
         scorer.score(range: Int(c.range), into: &top)
     }
-    scratch.stats.postingsScored = scorer.postingsScored
-    scratch.stats.rangesScored = scorer.rangesScored
-    return top.sorted()
+    scratch.stats.postingsScored &+= scorer.postingsScored
+    scratch.stats.rangesScored &+= scorer.rangesScored
 }
 
 /// Adds every range's upper bound for `query` into `bounds` (zeroed, one per range): per query

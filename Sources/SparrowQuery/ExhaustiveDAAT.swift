@@ -4,8 +4,7 @@ import SparrowCore
 /// order, summing the cursors' scores in cursor (query) order.
 ///
 /// Generic over the cursor so each storage format gets a specialised copy.
-public func exhaustiveDAAT<C: ScoredCursor>(_ cursors: inout [C], k: Int, stats: inout QueryStats) -> [ScoredDoc] {
-    var top = TopK(k: k)
+public func exhaustiveDAAT<C: ScoredCursor>(_ cursors: inout [C], into top: inout TopK, stats: inout QueryStats) {
     var scored = 0
     cursors.withUnsafeMutableBufferPointer { cs in
         while true {
@@ -21,6 +20,5 @@ public func exhaustiveDAAT<C: ScoredCursor>(_ cursors: inout [C], k: Int, stats:
             if score > 0 && top.wouldEnter(score) { top.push(current, score) }
         }
     }
-    stats.postingsScored = scored
-    return top.sorted()
+    stats.postingsScored &+= scored
 }

@@ -10,10 +10,9 @@ import SparrowIndex
 /// of a document number, one compare, one multiply-add and one store per posting. Terms are added
 /// in query order starting from zero, the same additions document-at-a-time scoring performs, so
 /// the two agree bit for bit.
-public func exhaustiveTAAT(_ postings: PostingLists, query: SparseVector, documentCount: Int, k: Int,
-                           scratch: QueryScratch) -> [ScoredDoc] {
-    var top = TopK(k: k)
-    guard let allDocs = postings.docs.baseAddress, let allWeights = postings.weights.baseAddress else { return [] }
+public func exhaustiveTAAT(_ postings: PostingLists, query: SparseVector, documentCount: Int, into top: inout TopK,
+                           scratch: QueryScratch) {
+    guard let allDocs = postings.docs.baseAddress, let allWeights = postings.weights.baseAddress else { return }
     let scores = scratch.accumulator(documentCount)
     let n = query.terms.count
     var position = query.terms.map { Int(postings.offsets[Int($0)]) }
@@ -45,8 +44,7 @@ public func exhaustiveTAAT(_ postings: PostingLists, query: SparseVector, docume
             }
         }
     }
-    scratch.stats.postingsScored = scored
-    return top.sorted()
+    scratch.stats.postingsScored &+= scored
 }
 
 /// Documents per window of ``exhaustiveTAAT(_:query:documentCount:k:scratch:)``: 2¹⁶ floats are

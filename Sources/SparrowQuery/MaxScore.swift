@@ -5,26 +5,25 @@ import SparrowCore
 /// Cursors are ordered by their maximum score; the lowest ones whose bounds together cannot beat
 /// the k-th score are *non-essential*: documents are only drawn from the essential ones, and a
 /// non-essential cursor is advanced to a candidate only while the candidate could still enter.
-public func maxScore<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout QueryStats) -> [ScoredDoc] {
-    maxScoreDAAT(&cursors, k: k, stats: &stats, blockBound: nil)
+public func maxScore<C: MaxScoreCursor>(_ cursors: inout [C], into top: inout TopK, stats: inout QueryStats) {
+    maxScoreDAAT(&cursors, into: &top, stats: &stats, blockBound: nil)
 }
 
 /// MaxScore with block maxima (PISA's `block_max_maxscore`): before touching the non-essential
 /// lists for a candidate, their current blocks' maxima bound its score more tightly than their
 /// list maxima, and most candidates are dropped with only a shallow block move.
-public func blockMaxMaxScore<C: BlockMaxCursor>(_ cursors: inout [C], k: Int, stats: inout QueryStats) -> [ScoredDoc] {
-    maxScoreDAAT(&cursors, k: k, stats: &stats) { cursor, target in
+public func blockMaxMaxScore<C: BlockMaxCursor>(_ cursors: inout [C], into top: inout TopK, stats: inout QueryStats) {
+    maxScoreDAAT(&cursors, into: &top, stats: &stats) { cursor, target in
         cursor.advanceBlock(toAtLeast: target)
         return cursor.blockMaxScore
     }
 }
 
 @inline(__always)
-func maxScoreDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout QueryStats,
-                                     blockBound: ((inout C, DocID) -> Float)?) -> [ScoredDoc] {
-    var top = TopK(k: k)
+func maxScoreDAAT<C: MaxScoreCursor>(_ cursors: inout [C], into top: inout TopK, stats: inout QueryStats,
+                                     blockBound: ((inout C, DocID) -> Float)?) {
     let n = cursors.count
-    guard n > 0 else { return [] }
+    guard n > 0 else { return }
     // Sorted by maximum score; termOf[i] is cursor i's position in the canonical query.
     let termOf = cursors.indices.sorted { cursors[$0].maxScore < cursors[$1].maxScore }
     cursors = termOf.map { cursors[$0] }
@@ -43,9 +42,13 @@ func maxScoreDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout 
         termOf.withUnsafeBufferPointer { termOf in
             upper.withUnsafeBufferPointer { upper in
                 blockUpper.withUnsafeMutableBufferPointer { blockUpper in
+                    // A collector that arrives holding results (from earlier segments) already makes
+                    // some lists non-essential.
                     var firstEssential = 0
+                    while firstEssential < n && !top.wouldEnter(upper[firstEssential]) { firstEssential += 1 }
+                    if firstEssential == n { return }
                     var current = DocID.terminated
-                    for c in cs where c.doc < current { current = c.doc }
+                    for c in cs[firstEssential...] where c.doc < current { current = c.doc }
                     while current != .terminated {
                         var score: Float = 0
                         var next = DocID.terminated
@@ -102,7 +105,6 @@ func maxScoreDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout 
             }
         }
     }
-    stats.postingsScored = scored
-    return top.sorted()
+    stats.postingsScored &+= scored
 }
 

@@ -15,19 +15,23 @@ import SparrowIndex
 ///
 /// Posting lists are read sequentially, as in ``exhaustiveTAAT(_:query:documentCount:k:scratch:)``,
 /// and scores are the same float additions in the same order, so results are identical to it.
-public func rangeTAAT(_ postings: PostingLists, _ ranges: RangeIndex, query: SparseVector, documentCount: Int, k: Int,
-                      scratch: QueryScratch) -> [ScoredDoc] {
+public func rangeTAAT(_ postings: PostingLists, _ ranges: RangeIndex, query: SparseVector, documentCount: Int,
+                      into top: inout TopK, scratch: QueryScratch) {
     let rangeCount = ranges.rangeCount
     guard rangeCount > 0, !query.terms.isEmpty, let allDocs = postings.docs.baseAddress,
-          let allWeights = postings.weights.baseAddress else { return [] }
+          let allWeights = postings.weights.baseAddress else { return }
+    let k = top.k
     let bounds = scratch.bounds(rangeCount)
     computeRangeBounds(ranges, query: query, into: bounds)
 
-    // 2. θ from the most promising ranges.
+    // 2. θ from the live documents of the most promising ranges, or from the results of earlier
+    // segments, whichever is higher.
     var seedTop = TopK(k: k)
+    seedTop.enter(base: 0, deletions: top.deletions)
     var scorer = RangeScorer(ranges: ranges, query: query, documentCount: documentCount)
     let seeds = seedFromBestRanges(bounds, rangeCount: rangeCount, k: k, scorer: &scorer, into: &seedTop)
-    let theta = seedTop.isFull ? seedTop.threshold : 0
+    var theta: Float = seedTop.isFull ? seedTop.threshold : 0
+    if top.isFull { theta = max(theta, top.threshold) }
 
     // 3. Candidate ranges (bound ≥ θ) are flagged with 1 in `bounds`, the rest reset to 0.
     var candidates: [UInt32] = []
@@ -65,7 +69,6 @@ public func rangeTAAT(_ postings: PostingLists, _ ranges: RangeIndex, query: Spa
     }
 
     // 4. Top k over the candidates' documents, in document order; clears what was touched.
-    var top = TopK(k: k)
     var bar = top.entryBar
     let size = ranges.rangeSize
     for r in candidates {
@@ -81,7 +84,6 @@ public func rangeTAAT(_ postings: PostingLists, _ ranges: RangeIndex, query: Spa
         }
         bounds[Int(r)] = 0
     }
-    scratch.stats.postingsScored = scored &+ scorer.postingsScored
-    scratch.stats.rangesScored = candidates.count &+ seeds.count
-    return top.sorted()
+    scratch.stats.postingsScored &+= scored &+ scorer.postingsScored
+    scratch.stats.rangesScored &+= candidates.count &+ seeds.count
 }

@@ -5,26 +5,25 @@ import SparrowCore
 /// Cursors are kept sorted by current document. The *pivot* is the first cursor at which the
 /// summed maximum scores of the cursors before it could beat the k-th score; no document before
 /// the pivot's can enter, so the cursors behind it jump straight to it.
-public func wand<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout QueryStats) -> [ScoredDoc] {
-    wandDAAT(&cursors, k: k, stats: &stats, block: nil)
+public func wand<C: MaxScoreCursor>(_ cursors: inout [C], into top: inout TopK, stats: inout QueryStats) {
+    wandDAAT(&cursors, into: &top, stats: &stats, block: nil)
 }
 
 /// Block-Max WAND (Ding and Suel): WAND whose pivot is checked once more against the maxima of
 /// the blocks holding it; when those cannot beat the k-th score, every cursor up to the pivot
 /// skips past the nearest block end without decoding a posting.
-public func blockMaxWAND<C: BlockMaxCursor>(_ cursors: inout [C], k: Int, stats: inout QueryStats) -> [ScoredDoc] {
-    wandDAAT(&cursors, k: k, stats: &stats) { cursor, target in
+public func blockMaxWAND<C: BlockMaxCursor>(_ cursors: inout [C], into top: inout TopK, stats: inout QueryStats) {
+    wandDAAT(&cursors, into: &top, stats: &stats) { cursor, target in
         cursor.advanceBlock(toAtLeast: target)
         return (cursor.blockMaxScore, cursor.blockLastDoc)
     }
 }
 
 @inline(__always)
-func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout QueryStats,
-                                 block: ((inout C, DocID) -> (bound: Float, last: DocID))?) -> [ScoredDoc] {
-    var top = TopK(k: k)
+func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], into top: inout TopK, stats: inout QueryStats,
+                                 block: ((inout C, DocID) -> (bound: Float, last: DocID))?) {
     let n = cursors.count
-    guard n > 0 else { return [] }
+    guard n > 0 else { return }
     var scored = 0
     var sum = TermOrderedSum(terms: n)
     defer { sum.release() }
@@ -95,6 +94,5 @@ func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], k: Int, stats: inout Quer
             }
         }
     }
-    stats.postingsScored = scored
-    return top.sorted()
+    stats.postingsScored &+= scored
 }

@@ -54,7 +54,9 @@ struct PersistenceTests {
         }
         let meta = try SearchIndex.meta(at: dir + "/index")
         #expect(meta.blockSize == layout.blockSize && meta.rangeSize == layout.rangeSize)
-        #expect(meta.formatVersion == 2 && meta.minReaderVersion == 2)   // a format-1 reader refuses version-2 files
+        // meta.json is version 3; one segment without deletions stays readable by format-2 readers
+        // (a format-1 reader refuses version-2 segment files).
+        #expect(meta.formatVersion == 3 && meta.minReaderVersion == 2)
         #expect(meta.reorder == layout.reorder.rawValue)
         #expect(SearchIndex.check(at: dir + "/index").isSound)
     }

@@ -136,7 +136,7 @@ struct BM25Tests {
             let report = SearchIndex.check(at: dir + "/index")
             #expect(report.isSound, "\(report.problems)")
             #expect(report.files.contains { $0.name.hasSuffix(".freqs") })
-            let segment = try IndexDirectory.open(dir + "/index")
+            let segment = try IndexDirectory.open(dir + "/index").segments[0].segment
             let counts = try #require(segment.frequencies)
             // Lengths and frequencies against the analyzer's own terms, document by document.
             for d in 0..<segment.documentCount {
@@ -159,9 +159,9 @@ struct BM25Tests {
         try builder.add(id: "d1", termIDs: [a, b], weights: [0.3, 0.2], frequencies: [2, 1], length: 3, text: nil)
         try builder.add(id: "d2", termIDs: [a], weights: [0.25], frequencies: [1], length: 1, text: nil)
         let segment = builder.finish()
-        segment.textWeighting = TextWeighting(model: "bm25", analyzer: Analyzer.english.settings, k1: 0.9, b: 0.4,
-                                              documentsWithTerms: 2, totalTermCount: 4, averageLength: 2)
-        try IndexDirectory.write(segment, to: dir + "/wrong")
+        let text = TextWeighting(model: "bm25", analyzer: Analyzer.english.settings, k1: 0.9, b: 0.4,
+                                 documentsWithTerms: 2, totalTermCount: 4, averageLength: 2)
+        try IndexDirectory.write(segment, settings: IndexSettings(text: text), to: dir + "/wrong")
         let report = SearchIndex.check(at: dir + "/wrong")
         #expect(report.problems.count == 1 && report.problems[0].contains("differs from BM25"), "\(report.problems)")
     }

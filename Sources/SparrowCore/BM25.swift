@@ -90,7 +90,7 @@ public struct BM25: Sendable, Equatable, Codable {
 
     /// The weight of a term occurring `frequency` times in a document whose length code has
     /// inverse norm `inverseNorm` (from ``inverseNorms(averageLength:)``).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func weight(idf: Float, frequency: Int, inverseNorm: Float) -> Float {
         idf - idf / (1 + Float(frequency) * inverseNorm)
     }

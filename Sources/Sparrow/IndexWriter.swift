@@ -1,0 +1,444 @@
+import SparrowIndex
+import Synchronization
+
+/// How a live collection takes writes.
+public struct WriterOptions: Sendable, Equatable {
+    /// When the write-ahead log is forced to disk (see ``FsyncPolicy``); `always` by default.
+    public var fsync: FsyncPolicy
+    /// The buffer of new documents is flushed to a new segment (a commit) once it holds this many.
+    public var flushDocuments: Int
+    /// … or once its postings, ids and texts take about this many bytes.
+    public var flushBytes: Int
+    /// Segments of about the same size are merged once there are this many of them (a tiered
+    /// policy, as Lucene's and tantivy's: each document is rewritten O(log n) times).
+    public var mergeFactor: Int
+    /// Whether commits merge segments by that policy (``IndexWriter/compact()`` always can).
+    public var merges: Bool
+
+    public init(fsync: FsyncPolicy = .always, flushDocuments: Int = 100_000, flushBytes: Int = 256 << 20,
+                mergeFactor: Int = 8, merges: Bool = true) {
+        self.fsync = fsync
+        self.flushDocuments = flushDocuments
+        self.flushBytes = flushBytes
+        self.mergeFactor = mergeFactor
+        self.merges = merges
+    }
+
+    /// A sentence naming the first invalid setting, or nil.
+    public var problem: String? {
+        if flushDocuments < 1 { return "the flush size must be at least 1 document, not \(flushDocuments)" }
+        if flushBytes < 1 { return "the flush size must be at least 1 byte, not \(flushBytes)" }
+        if mergeFactor < 2 { return "the merge factor must be at least 2, not \(mergeFactor)" }
+        return nil
+    }
+}
+
+/// What an upsert did.
+public struct UpsertResult: Sendable, Equatable {
+    /// Documents whose id was new.
+    public var added: Int
+    /// Documents that replaced a live document with the same id.
+    public var replaced: Int
+}
+
+/// A live collection: an index directory that takes inserts, upserts and deletes while it is
+/// searched.
+///
+/// Every acknowledged batch is first appended to the write-ahead log (`wal.log`), then applied to
+/// an in-memory buffer of small segments that searches see at once. A commit, made by
+/// ``commit()``, by ``close()`` or when the buffer reaches ``WriterOptions/flushDocuments`` or
+/// ``WriterOptions/flushBytes``, writes the buffer as a new segment plus new generations of the
+/// deletion files, replaces `meta.json` and empties the log; a tiered policy then merges
+/// segments of similar size. Opening replays the log past the last commit, so a crash loses no
+/// acknowledged write. One writer may hold a directory (a `write.lock`); any number of
+/// ``SearchIndex`` snapshots may be searched concurrently, from any thread: a write replaces the
+/// published snapshot (a pointer swap) and never blocks a search.
+///
+/// ```swift
+/// let writer = try IndexWriter.open(at: "/tmp/live", creating: IndexSettings())
+/// try writer.upsert([writer.prepare(VectorRecord(id: "d1", tokens: ["sparrow"], weights: [1.5], text: "A sparrow."))])
+/// print(try writer.snapshot.search(VectorRecord(id: "q", tokens: ["sparrow"], weights: [1]), k: 10).map(\.id))
+/// _ = try writer.delete(ids: ["d1"])
+/// try writer.close()
+/// ```
+public final class IndexWriter: @unchecked Sendable {
+    /// The index directory.
+    public let path: String
+    public let options: WriterOptions
+    /// Problems found and repaired when the collection was opened (a torn log tail).
+    public let warnings: [String]
+
+    private let lock: DirectoryLock
+    private let log: WriteAheadLog
+    private let writeLock = Mutex<Void>(())
+    private let published: Mutex<SearchIndex>
+    // Guarded by writeLock.
+    private var settings: IndexSettings
+    private var entries: [Entry]
+    private var opstamp: UInt64
+    private var bufferedDocuments = 0
+    private var bufferedBytes = 0
+    private var closed = false
+
+    /// One segment of the collection: committed (with a name) or in the buffer.
+    struct Entry {
+        var name: String?
+        var segment: Segment
+        var deletions: Deletions?
+        var generation: Int?
+        var deletionsChanged = false
+        var view: SegmentView { SegmentView(segment, deletions: deletions) }
+    }
+
+    // MARK: Opening
+
+    /// Opens the collection at `path` for writing, replaying its write-ahead log. A directory
+    /// without an index is created as an empty collection with `settings` (required then; ignored
+    /// for an existing collection, whose settings are its own).
+    ///
+    /// Throws when another writer holds the directory, when the index is corrupt, or when
+    /// `settings` are needed and absent.
+    public static func open(at path: String, creating settings: IndexSettings? = nil,
+                            options: WriterOptions = WriterOptions()) throws -> IndexWriter {
+        if let problem = options.problem { throw IndexError(.invalidArgument, path: path, problem) }
+        if !IndexDirectory.holdsIndex(path) {
+            guard let settings else {
+                throw IndexError(.notFound, path: path, "holds no index; give settings to create a collection there")
+            }
+            if let problem = settings.buildOptions.problem { throw IndexError(.invalidArgument, path: path, problem) }
+            try IndexDirectory.prepareDirectory(path)
+        }
+        let lock = try DirectoryLock(directory: path)
+        var meta: IndexMeta
+        var stored: [IndexDirectory.StoredSegment] = []
+        if IndexDirectory.holdsIndex(path) {
+            (meta, stored) = try IndexDirectory.open(path)
+        } else {
+            meta = IndexMeta(settings: settings!, segments: [], opstamp: 0)
+            try IndexDirectory.commit(meta, to: path, newSegments: [], newDeletions: [])
+        }
+        IndexDirectory.removeUnreferencedFiles(path, meta: meta)
+        let logPath = path + "/" + WriteAheadLog.fileName
+        var scan = WriteAheadLog.Scan(records: [], validLength: 0, tornTail: nil)
+        if IndexDirectory.exists(logPath) { scan = try WriteAheadLog.scan(path: logPath) }
+        var warnings: [String] = []
+        if let tail = scan.tornTail {
+            warnings.append("\(logPath): \(tail); cut off (it held no acknowledged write)")
+        }
+        let log = try WriteAheadLog(path: logPath, validLength: scan.validLength, policy: options.fsync)
+        let writer = IndexWriter(path: path, options: options, warnings: warnings, lock: lock, log: log,
+                                 settings: meta.settings, opstamp: meta.opstamp ?? 0,
+                                 entries: stored.map { Entry(name: $0.meta.name, segment: $0.segment, deletions: $0.deletions,
+                                                             generation: $0.meta.deletionGeneration) })
+        try writer.writeLock.withLock { _ in
+            for (stamp, operation) in scan.records where stamp > writer.opstamp {
+                try writer.apply(operation, logged: false)
+                writer.opstamp = stamp
+            }
+            writer.publish()
+        }
+        return writer
+    }
+
+    private init(path: String, options: WriterOptions, warnings: [String], lock: DirectoryLock, log: WriteAheadLog,
+                 settings: IndexSettings, opstamp: UInt64, entries: [Entry]) {
+        self.path = path
+        self.options = options
+        self.warnings = warnings
+        self.lock = lock
+        self.log = log
+        self.settings = settings
+        self.opstamp = opstamp
+        self.entries = entries
+        self.published = Mutex(SearchIndex(views: entries.map(\.view), settings: settings))
+    }
+
+    /// The collection as it is now: every acknowledged write is in it. Searching it never waits
+    /// for a writer.
+    public var snapshot: SearchIndex { published.withLock { $0 } }
+
+    /// The collection's settings.
+    public var collectionSettings: IndexSettings { snapshot.settings }
+
+    // MARK: Preparing documents
+
+    /// A sparse-vector document for this collection (which must hold vectors).
+    public func prepare(_ record: VectorRecord) -> PreparedDocument {
+        PreparedDocument(id: record.id, tokens: record.tokens, weights: record.weights, text: record.text)
+    }
+
+    /// A text document for this collection (which must be a text collection): analysed with its
+    /// analyzer.
+    public func prepare(id: String, text: String) throws -> PreparedDocument {
+        guard let weighting = collectionSettings.text, let analyzer = Analyzer(settings: weighting.analyzer) else {
+            throw IndexError(.invalidArgument, path: path, "this collection holds vectors, not text: add {\"id\", \"vector\"} documents")
+        }
+        return analyzer.prepare(id: id, text: text)
+    }
+
+    // MARK: Writing
+
+    /// Inserts documents; a document whose id the collection already holds, or that repeats an id
+    /// of the batch, rejects the whole batch (use ``upsert(_:source:lines:)`` to replace).
+    ///
+    /// The batch is checked, logged and applied as one: on any error nothing is applied. Errors
+    /// name `source` and the document's line (`lines[i]`, or its position + 1).
+    public func add(_ documents: [PreparedDocument], source: String = "<batch>", lines: [Int]? = nil) throws {
+        _ = try write(documents, insertOnly: true, source: source, lines: lines)
+    }
+
+    /// Inserts documents, replacing any live document with the same id (delete + insert). The
+    /// batch is checked, logged and applied as one.
+    @discardableResult
+    public func upsert(_ documents: [PreparedDocument], source: String = "<batch>", lines: [Int]? = nil) throws -> UpsertResult {
+        try write(documents, insertOnly: false, source: source, lines: lines)
+    }
+
+    /// Deletes the live documents with these ids and returns how many there were; ids the
+    /// collection does not hold are not an error.
+    @discardableResult
+    public func delete(ids: [String]) throws -> Int {
+        try writeLock.withLock { _ in
+            try requireOpen()
+            let found = ids.filter { locate($0) != nil }.count
+            guard found > 0 else { return 0 }
+            try log.append(.delete(ids), opstamp: opstamp + 1)
+            opstamp += 1
+            try apply(.delete(ids), logged: true)
+            publish()
+            return found
+        }
+    }
+
+    private func write(_ documents: [PreparedDocument], insertOnly: Bool, source: String, lines: [Int]?) throws -> UpsertResult {
+        try writeLock.withLock { _ in
+            try requireOpen()
+            for (i, d) in documents.enumerated() where d.id.isEmpty || d.id.contains(where: \.isWhitespace) {
+                throw InputError(path: source, line: lines?[i] ?? i + 1, field: "id",
+                                 problem: d.id.isEmpty ? "empty id" : "id \"\(d.id)\" contains whitespace")
+            }
+            guard !documents.isEmpty else { return UpsertResult(added: 0, replaced: 0) }
+            let segment = try SearchIndex.buildSegment(documents, settings: settings, path: source, lines: lines)
+            var replaced = 0
+            for (i, d) in documents.enumerated() where locate(d.id) != nil {
+                if insertOnly {
+                    throw InputError(path: source, line: lines?[i] ?? i + 1, field: "id",
+                                     problem: "id \"\(d.id)\" is already in the collection (upsert replaces a document)")
+                }
+                replaced += 1
+            }
+            try log.append(.upsert(documents), opstamp: opstamp + 1)
+            opstamp += 1
+            applyUpsert(documents.map(\.id), segment: segment)
+            publish()
+            if bufferedDocuments >= options.flushDocuments || bufferedBytes >= options.flushBytes { try commitLocked() }
+            return UpsertResult(added: documents.count - replaced, replaced: replaced)
+        }
+    }
+
+    /// Applies a logged operation (during replay, `logged` is false and nothing is published).
+    private func apply(_ operation: LogOperation, logged: Bool) throws {
+        switch operation {
+        case .upsert(let documents):
+            let segment = try SearchIndex.buildSegment(documents, settings: settings, path: log.path)
+            applyUpsert(documents.map(\.id), segment: segment)
+        case .delete(let ids):
+            var byEntry: [Int: [Int]] = [:]
+            for id in ids {
+                if let (e, d) = locate(id) { byEntry[e, default: []].append(d) }
+            }
+            for (e, docs) in byEntry { markDeleted(e, docs) }
+        }
+    }
+
+    private func applyUpsert(_ ids: [String], segment: Segment) {
+        var byEntry: [Int: [Int]] = [:]
+        for id in ids {
+            if let (e, d) = locate(id) { byEntry[e, default: []].append(d) }
+        }
+        for (e, docs) in byEntry { markDeleted(e, docs) }
+        entries.append(Entry(name: nil, segment: segment, deletions: nil, generation: nil))
+        bufferedDocuments += segment.documentCount
+        bufferedBytes += Self.bytes(of: segment)
+        consolidateBuffer()
+    }
+
+    private func markDeleted(_ e: Int, _ docs: [Int]) {
+        let segment = entries[e].segment
+        let updated = entries[e].deletions.map { $0.deleting(docs) } ?? Deletions.of(documentCount: segment.documentCount, deleting: docs)
+        if let updated {
+            entries[e].deletions = updated
+            entries[e].deletionsChanged = true
+        }
+    }
+
+    /// The entry and document number of the live document with id `id`.
+    private func locate(_ id: String) -> (entry: Int, doc: Int)? {
+        for e in entries.indices.reversed() {
+            if let d = entries[e].segment.document(withID: id), !(entries[e].deletions?.contains(Int(d.rawValue)) ?? false) {
+                return (e, Int(d.rawValue))
+            }
+        }
+        return nil
+    }
+
+    /// Keeps the buffer to a few segments: more than eight small buffer segments are merged into one.
+    private func consolidateBuffer() {
+        let buffered = entries.indices.filter { entries[$0].name == nil }
+        guard buffered.count > 8 else { return }
+        let merged = SegmentMerger.merge(buffered.map { entries[$0].view }, settings: settings)
+        entries.removeAll { $0.name == nil }
+        entries.append(Entry(name: nil, segment: merged, deletions: nil, generation: nil))
+    }
+
+    static func bytes(of segment: Segment) -> Int {
+        segment.postingCount * 8 + segment.documentIDs.bytes.count + segment.documentTexts.bytes.count + segment.documentCount * 16
+    }
+
+    private func requireOpen() throws {
+        if closed { throw IndexError(.invalidArgument, path: path, "the writer is closed") }
+    }
+
+    private func publish() {
+        let index = SearchIndex(views: entries.map(\.view), settings: settings)
+        published.withLock { $0 = index }
+    }
+
+    // MARK: Committing and merging
+
+    /// Writes the buffer as a new segment and every changed deletion bitmap as a new generation,
+    /// replaces `meta.json`, empties the log, then merges segments as the policy says.
+    public func commit() throws {
+        try writeLock.withLock { _ in
+            try requireOpen()
+            try commitLocked()
+        }
+    }
+
+    /// Merges every segment into one, dropping deleted documents (after a commit).
+    public func compact() throws {
+        try writeLock.withLock { _ in
+            try requireOpen()
+            try commitLocked(merging: false)
+            if entries.count > 1 || entries.contains(where: { $0.deletions != nil }) {
+                try merge(Array(entries.indices))
+            }
+        }
+    }
+
+    /// Commits and releases the directory. The writer refuses writes afterwards.
+    public func close() throws {
+        try writeLock.withLock { _ in
+            guard !closed else { return }
+            try commitLocked()
+            try log.sync()
+            closed = true
+        }
+    }
+
+    private func commitLocked(merging: Bool = true) throws {
+        let buffered = entries.indices.filter { entries[$0].name == nil }
+        let changed = entries.contains { $0.deletionsChanged }
+        if !buffered.isEmpty || changed || log.size > WriteAheadLogHeader.size {
+            var newSegments: [(name: String, segment: Segment)] = []
+            var next = entries.filter { $0.name != nil }
+            if !buffered.isEmpty {
+                let views = buffered.map { entries[$0].view }
+                let segment = views.count == 1 && views[0].deletions == nil
+                    ? views[0].segment : SegmentMerger.merge(views, settings: settings)
+                if segment.documentCount > 0 {
+                    let name = IndexDirectory.newSegmentName()
+                    newSegments.append((name, segment))
+                    next.append(Entry(name: name, segment: segment, deletions: nil, generation: nil))
+                }
+            }
+            try write(next, newSegments: newSegments)
+            bufferedDocuments = 0
+            bufferedBytes = 0
+        }
+        if merging && options.merges, let chosen = TieredMergePolicy(factor: options.mergeFactor).choose(entries.map(\.view)) {
+            try merge(chosen)
+        }
+    }
+
+    /// Commits `next` as the collection's segments (writing `newSegments` and changed deletions),
+    /// then makes it the writer's state, with every new segment mapped from its file.
+    private func write(_ next: [Entry], newSegments: [(name: String, segment: Segment)]) throws {
+        var next = next
+        var deletionFiles: [(segment: String, generation: Int, deletions: Deletions)] = []
+        for i in next.indices where next[i].deletionsChanged {
+            if let deletions = next[i].deletions {
+                next[i].generation = (next[i].generation ?? 0) + 1
+                deletionFiles.append((next[i].name!, next[i].generation!, deletions))
+            }
+        }
+        var text = settings.text
+        if let t = text { text = t.with(TextReweighting.statistics(of: next.map(\.view))) }
+        var commitSettings = settings
+        commitSettings.text = text
+        let metas = next.map { e in
+            IndexMeta.SegmentMeta(name: e.name!, documents: e.segment.documentCount, terms: e.segment.termCount,
+                                  postings: e.segment.postingCount, deleted: e.deletions.map(\.count),
+                                  deletionGeneration: e.deletions != nil ? e.generation : nil)
+        }
+        let meta = IndexMeta(settings: commitSettings, segments: metas, opstamp: opstamp)
+        try IndexDirectory.commit(meta, to: path, newSegments: newSegments, newDeletions: deletionFiles)
+        try log.reset()
+        // New segments are read back from their files, so the heap copies are freed.
+        for i in next.indices {
+            next[i].deletionsChanged = false
+            if let name = next[i].name, newSegments.contains(where: { $0.name == name }),
+               let seg = metas.first(where: { $0.name == name }) {
+                next[i].segment = try IndexDirectory.openSegment(path, seg, meta: meta, verifyChecksums: false)
+            }
+        }
+        entries = next
+        publish()
+    }
+
+    /// Merges the segments at `chosen` (committed) into one, placed where the first was, and commits.
+    private func merge(_ chosen: [Int]) throws {
+        let merged = SegmentMerger.merge(chosen.map { entries[$0].view }, settings: settings)
+        let name = IndexDirectory.newSegmentName()
+        var next: [Entry] = []
+        for (i, e) in entries.enumerated() {
+            if i == chosen[0], merged.documentCount > 0 {
+                next.append(Entry(name: name, segment: merged, deletions: nil, generation: nil))
+            }
+            if !chosen.contains(i) { next.append(e) }
+        }
+        try write(next, newSegments: merged.documentCount > 0 ? [(name, merged)] : [])
+    }
+}
+
+/// Which segments to merge: segments are put in tiers by live size (a tier spans a factor of
+/// `factor`), and once a tier holds `factor` segments they are merged. A segment with more deleted
+/// than live documents is rewritten on its own.
+struct TieredMergePolicy {
+    var factor: Int
+
+    func choose(_ views: [SegmentView]) -> [Int]? {
+        if let sparse = views.indices.first(where: { (views[$0].deletions?.count ?? 0) > views[$0].liveCount }) {
+            return [sparse]
+        }
+        var tiers: [Int: [Int]] = [:]
+        for (i, v) in views.enumerated() {
+            var tier = 0
+            var size = max(v.liveCount, 1)
+            while size >= factor {
+                size /= factor
+                tier += 1
+            }
+            tiers[tier, default: []].append(i)
+        }
+        for tier in tiers.keys.sorted() where tiers[tier]!.count >= factor {
+            return Array(tiers[tier]!.prefix(factor))
+        }
+        return nil
+    }
+}
+
+enum WriteAheadLogHeader {
+    /// The size of an empty log.
+    static let size = 8
+}
