@@ -18,3 +18,13 @@ public typealias BuildOptions = SparrowIndex.BuildOptions
 public typealias QueryStats = SparrowQuery.QueryStats
 @_exported import SparrowText
 @_exported import SparrowEval
+/// What holds for every segment of a collection: block and range sizes, ordering, text weighting, encoder.
+public typealias IndexSettings = SparrowIndex.IndexSettings
+/// How an index built from text weighs it (BM25 settings and live statistics).
+public typealias TextWeighting = SparrowIndex.TextWeighting
+/// The encoder that made an index's vectors.
+public typealias EncoderInfo = SparrowIndex.EncoderInfo
+/// A document ready to be written to a collection.
+public typealias PreparedDocument = SparrowIndex.PreparedDocument
+/// When a live collection's write-ahead log is forced to disk.
+public typealias FsyncPolicy = SparrowIndex.FsyncPolicy
