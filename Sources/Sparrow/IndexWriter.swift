@@ -1,3 +1,4 @@
+import Foundation
 import SparrowIndex
 import Synchronization
 
@@ -39,6 +40,11 @@ public struct UpsertResult: Sendable, Equatable {
     public var added: Int
     /// Documents that replaced a live document with the same id.
     public var replaced: Int
+
+    public init(added: Int, replaced: Int) {
+        self.added = added
+        self.replaced = replaced
+    }
 }
 
 /// A live collection: an index directory that takes inserts, upserts and deletes while it is
@@ -72,6 +78,7 @@ public final class IndexWriter: @unchecked Sendable {
     private let log: WriteAheadLog
     private let writeLock = Mutex<Void>(())
     private let published: Mutex<SearchIndex>
+    private let encoderCache = Mutex<SpladeEncoder?>(nil)
     // Guarded by writeLock.
     private var settings: IndexSettings
     private var entries: [Entry]
@@ -167,13 +174,47 @@ public final class IndexWriter: @unchecked Sendable {
         PreparedDocument(id: record.id, tokens: record.tokens, weights: record.weights, text: record.text)
     }
 
-    /// A text document for this collection (which must be a text collection): analysed with its
-    /// analyzer.
+    /// A text document for this collection: analysed with its analyzer in a text (BM25)
+    /// collection, encoded with its recorded model in a collection Sparrow encodes.
     public func prepare(id: String, text: String) throws -> PreparedDocument {
-        guard let weighting = collectionSettings.text, let analyzer = Analyzer(settings: weighting.analyzer) else {
-            throw IndexError(.invalidArgument, path: path, "this collection holds vectors, not text: add {\"id\", \"vector\"} documents")
+        try prepare(texts: [(id, text)])[0]
+    }
+
+    /// Text documents for this collection (see ``prepare(id:text:)``); a SPLADE collection encodes
+    /// them on `threads` threads with the model it records, loaded on first use.
+    public func prepare(texts: [(id: String, text: String)],
+                        threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [PreparedDocument] {
+        let settings = collectionSettings
+        if let weighting = settings.text {
+            guard let analyzer = Analyzer(settings: weighting.analyzer) else {
+                throw IndexError(.unsupportedVersion, path: path, "the collection's analyzer \(weighting.analyzer) is unknown to this version")
+            }
+            return texts.map { analyzer.prepare(id: $0.id, text: $0.text) }
         }
-        return analyzer.prepare(id: id, text: text)
+        guard settings.encoder != nil else {
+            throw IndexError(.invalidArgument, path: path,
+                "this collection holds sparse vectors, not text: add {\"id\", \"vector\"} documents")
+        }
+        let encoder = try recordedEncoder()
+        let vectors = encoder.encode(texts.map(\.text), threads: threads)
+        return zip(texts, vectors).map { PreparedDocument(id: $0.id, tokens: $1.tokens, weights: $1.weights, text: $0.text) }
+    }
+
+    /// The SPLADE model a collection Sparrow encodes records, loaded once.
+    public func recordedEncoder() throws -> SpladeEncoder {
+        try encoderCache.withLock { cached in
+            if let cached { return cached }
+            guard let info = collectionSettings.encoder, info.kind == "splade" else {
+                throw IndexError(.invalidArgument, path: path, "this collection records no SPLADE encoder")
+            }
+            let encoder = try SpladeEncoder(directory: info.model, maxLength: info.maxLength)
+            guard encoder.tokenizer.vocabularyFingerprint == info.vocabularyFingerprint else {
+                throw IndexError(.invalidArgument, path: info.model,
+                    "the model's vocabulary differs from the one the collection was built with (fingerprint \(info.vocabularyFingerprint))")
+            }
+            cached = encoder
+            return encoder
+        }
     }
 
     // MARK: Writing

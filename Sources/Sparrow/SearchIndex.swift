@@ -172,6 +172,12 @@ public final class SearchIndex: @unchecked Sendable {
                            settings: opened.meta.settings)
     }
 
+    /// The files (besides `meta.json` and the write-ahead log) that the commit `meta` consists of.
+    public static func files(of meta: IndexMeta) -> [String] { IndexDirectory.files(of: meta) }
+
+    /// Whether `path` holds an index (a collection's `meta.json`).
+    public static func holdsIndex(at path: String) -> Bool { IndexDirectory.holdsIndex(path) }
+
     /// Reads an index's `meta.json` without opening its files.
     public static func meta(at path: String) throws -> IndexMeta {
         try IndexDirectory.readMeta(path)

@@ -50,55 +50,21 @@ struct IndexCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The index directory to create or replace.")
     var output: String
 
-    @Flag(name: .long, help: "Renumber documents so similar ones are adjacent (faster pruning, same results).")
-    var reorder = false
-
-    @Option(name: .long, help: "Postings per block of the block-max table.")
-    var blockSize = BuildOptions().blockSize
-
-    @Option(name: .long, help: "Documents per BMP range, 1 to 256 (32 is a good choice); 0 builds no range index.")
-    var rangeSize = BuildOptions().rangeSize
-
     @Flag(name: .shortAndLong, help: "Print no progress line, only the summary.")
     var quiet = false
 
-    @Flag(name: .long, help: "The input is text: build a BM25 index.")
-    var text = false
+    @OptionGroup var collection: CollectionOptions
 
-    @Option(name: .long, help: "The input is text: encode it with a SPLADE model (splade:MODEL_DIR) and index the vectors.")
-    var encoder: EncoderSpec?
-
-    @Option(name: .long, help: "With --encoder: word pieces per document, [CLS] and [SEP] included.")
-    var maxlen = 256
-
-    @OptionGroup(title: "Text indexes (--text)") var analysis: AnalyzerOptions
-
-    @Option(name: .long, help: "BM25 k1 (with --text).")
-    var k1: Float = BM25().k1
-
-    @Option(name: .long, help: "BM25 b (with --text).")
-    var b: Float = BM25().b
-
-    var options: BuildOptions {
-        BuildOptions(blockSize: blockSize, rangeSize: rangeSize, reorder: reorder ? .cluster : .none)
-    }
-
-    func validate() throws {
-        if let problem = BuildOptions(blockSize: blockSize).problem { throw ValidationError("--block-size: \(problem).") }
-        if let problem = BuildOptions(rangeSize: rangeSize).problem { throw ValidationError("--range-size: \(problem).") }
-        if let problem = BM25(k1: k1, b: b).problem { throw ValidationError("--k1/--b: \(problem).") }
-        if text && encoder != nil { throw ValidationError("give --text (BM25) or --encoder (SPLADE), not both") }
-        if let encoder, encoder.kind != .splade {
-            throw ValidationError("--encoder: documents are encoded with splade:MODEL_DIR (idf: is a query encoder)")
-        }
-        _ = try analysis.resolved()
-    }
+    var options: BuildOptions { collection.options }
+    var text: Bool { collection.text }
+    var encoder: EncoderSpec? { collection.encoder }
+    var maxlen: Int { collection.maxlen }
 
     func run() throws {
         let start = ContinuousClock.now
         let showProgress = !quiet && isatty(2) == 1
         var lastDraw = start
-        let textOptions = TextIndexOptions(analyzer: try analysis.resolved(), bm25: BM25(k1: k1, b: b))
+        let textOptions = TextIndexOptions(analyzer: try collection.analysis.resolved(), bm25: BM25(k1: collection.k1, b: collection.b))
         let index = try reportingErrors {
             let progress: ((BuildProgress) -> Void)? = showProgress ? { p in
                 let now = ContinuousClock.now
@@ -132,4 +98,50 @@ struct IndexCommand: ParsableCommand {
 /// `path` made absolute against the current directory, so an index can find its model later.
 func absolutePath(_ path: String) -> String {
     URL(fileURLWithPath: path).standardizedFileURL.path
+}
+
+/// What a new collection is: vectors, text with BM25, or text encoded by a SPLADE model, and how
+/// its segments are built. Shared by `index` and `add` (which creates a collection when absent).
+struct CollectionOptions: ParsableArguments {
+    @Flag(name: .long, help: "Renumber documents so similar ones are adjacent (faster pruning, same results).")
+    var reorder = false
+
+    @Option(name: .long, help: "Postings per block of the block-max table.")
+    var blockSize = BuildOptions().blockSize
+
+    @Option(name: .long, help: "Documents per BMP range, 1 to 256 (32 is a good choice); 0 builds no range index.")
+    var rangeSize = BuildOptions().rangeSize
+
+    @Flag(name: .long, help: "The input is text: build a BM25 index.")
+    var text = false
+
+    @Option(name: .long, help: "The input is text: encode it with a SPLADE model (splade:MODEL_DIR) and index the vectors.")
+    var encoder: EncoderSpec?
+
+    @Option(name: .long, help: "With --encoder: word pieces per document, [CLS] and [SEP] included.")
+    var maxlen = 256
+
+    @OptionGroup(title: "Text indexes (--text)") var analysis: AnalyzerOptions
+
+    @Option(name: .long, help: "BM25 k1 (with --text).")
+    var k1: Float = BM25().k1
+
+    @Option(name: .long, help: "BM25 b (with --text).")
+    var b: Float = BM25().b
+
+    var options: BuildOptions {
+        BuildOptions(blockSize: blockSize, rangeSize: rangeSize, reorder: reorder ? .cluster : .none)
+    }
+
+    /// The settings of a new collection made with these options.
+    func settings() throws -> IndexSettings {
+        if text {
+            return IndexSettings(options, text: TextWeighting(analyzer: try analysis.resolved(), bm25: BM25(k1: k1, b: b)))
+        }
+        if let encoder {
+            let model = try loadEncoder(encoder.path, maxLength: maxlen)
+            return IndexSettings(options, encoder: model.info(model: absolutePath(encoder.path)))
+        }
+        return IndexSettings(options)
+    }
 }

@@ -15,10 +15,9 @@ struct IndexInfo {
 
     static func read(_ path: String) throws -> IndexInfo {
         let meta = try SearchIndex.meta(at: path)
-        var names = ["meta.json"]
-        let kinds = ["postings", "terms", "docs"] + ((meta.rangeSize ?? 0) > 0 ? ["ranges"] : [])
-            + (meta.text != nil ? ["freqs"] : [])
-        for s in meta.segments { names += kinds.map { "\(s.name).\($0)" } }
+        var names = ["meta.json"] + SearchIndex.files(of: meta)
+        var st = stat()
+        if stat(path + "/wal.log", &st) == 0 { names.append("wal.log") }
         let files = names.map { name -> (String, Int) in
             var st = stat()
             return (name, stat(path + "/" + name, &st) == 0 ? Int(st.st_size) : 0)
@@ -38,15 +37,32 @@ struct InfoCommand: ParsableCommand {
     )
 
     @Argument(help: "The index directory.")
-    var index: String
+    var path: String?
+
+    @Option(name: .shortAndLong, help: "The index directory (the same as the argument).")
+    var index: String?
+
+    func validate() throws {
+        guard (path == nil) != (index == nil) else { throw ValidationError("give the index directory once") }
+    }
 
     func run() throws {
+        let index = path ?? self.index!
         let info = try reportingErrors { try IndexInfo.read(index) }
         let m = info.meta
         print("index        \(index)")
         print("format       \(m.format) version \(m.formatVersion) (readable by version \(m.minReaderVersion)+), codec \(m.codec)")
         print("created by   \(m.createdBy)")
-        print("documents    \(m.documents)")
+        let deleted = m.segments.reduce(0) { $0 + ($1.deleted ?? 0) }
+        print("documents    \(m.documents)" + (deleted > 0 ? " live, \(deleted) deleted (dropped by the next merge)" : ""))
+        print("segments     \(m.segments.count)" + (m.opstamp.map { ", last logged operation committed: \($0)" } ?? ""))
+        for s in m.segments {
+            print("  \(s.name)  \(s.documents) documents" + ((s.deleted ?? 0) > 0 ? " (\(s.deleted!) deleted)" : "")
+                + ", \(s.postings) postings")
+        }
+        if let log = info.files.first(where: { $0.name == "wal.log" }) {
+            print("log          \(log.bytes) bytes (writes since the last commit; replayed on open)")
+        }
         print("terms        \(m.terms)")
         print("postings     \(m.postings)")
         print("block size   \(m.blockSize.map(String.init) ?? "none stored (computed on open)") postings")
@@ -82,9 +98,17 @@ struct CheckCommand: ParsableCommand {
     )
 
     @Argument(help: "The index directory.")
-    var index: String
+    var path: String?
+
+    @Option(name: .shortAndLong, help: "The index directory (the same as the argument).")
+    var index: String?
+
+    func validate() throws {
+        guard (path == nil) != (index == nil) else { throw ValidationError("give the index directory once") }
+    }
 
     func run() throws {
+        let index = path ?? self.index!
         let report = SearchIndex.check(at: index)
         for f in report.files { print("checked \(f.name) (\(f.bytes) bytes)") }
         if report.isSound {

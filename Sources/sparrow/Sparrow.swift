@@ -26,8 +26,15 @@ struct SparrowCommand: ParsableCommand {
               sparrow index --encoder splade:MODEL_DIR --input corpus.jsonl --output /tmp/splade
               sparrow search --index /tmp/splade --encoder splade:MODEL_DIR --queries queries.jsonl --eval qrels.tsv
               sparrow eval --qrels qrels.tsv --run run.trec --metrics ndcg@10,recall@100
+
+            A live collection takes writes while it is searched (a write-ahead log makes every
+            acknowledged batch durable):
+
+              sparrow add --index /tmp/live --input Examples/toy/documents.jsonl
+              sparrow delete --index /tmp/live --id 3
+              sparrow compact /tmp/live
             """,
-        subcommands: [IndexCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
+        subcommands: [IndexCommand.self, AddCommand.self, DeleteCommand.self, CompactCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
                       InfoCommand.self, CheckCommand.self]
     )
 }
@@ -39,6 +46,10 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as InputError {
         printError("error: \(error)")
     } catch let error as IndexError {
+        printError("error: \(error)")
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as TokenizerError {
         printError("error: \(error)")
     }
     throw ExitCode(1)

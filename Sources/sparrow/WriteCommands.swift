@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import Sparrow
+
+/// `--fsync always|none|interval:MS`.
+extension FsyncPolicy: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public static var allValueStrings: [String] { ["always", "interval:MS", "none"] }
+}
+
+/// Options of commands that write to a live collection.
+struct WriterOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "When the write-ahead log is forced to disk: always (every batch survives a power failure), interval:MS, or none (a process crash still loses nothing).")
+    var fsync: FsyncPolicy = .always
+
+    @Option(name: .long, help: "Documents per log record and acknowledgement.")
+    var batch = 10_000
+
+    var options: WriterOptions { WriterOptions(fsync: fsync) }
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    }
+}
+
+struct AddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add documents to a collection, replacing those whose id it already holds (upsert).",
+        discussion: """
+            Reads the whole input first: a bad line rejects the file with its line and field, and
+            nothing is applied. Then the documents are written in batches of --batch, each logged to
+            the write-ahead log before it is applied, and committed at the end. A collection that
+            holds vectors takes {"id", "vector"} lines; a text (BM25) collection and a collection
+            Sparrow encodes take text lines (BEIR {"_id", "title", "text"}, {"id", "text"} or
+            id<TAB>text), analysed or encoded as the collection records.
+
+            When --index names no collection yet, one is created: vectors by default, or with
+            --text, --encoder and the build options of sparrow index.
+
+            Examples:
+              sparrow add --index /tmp/live --input Examples/toy/documents.jsonl
+              sparrow add --index /tmp/live-bm25 --text --input ../shared/data/scifact/corpus.jsonl.gz
+            """
+    )
+
+    @Option(name: .long, help: "The collection directory (created when absent).")
+    var index: String
+
+    @Option(name: .shortAndLong, help: "Documents, one JSON object per line (.jsonl, .jsonl.gz or .tsv for text).")
+    var input: String
+
+    @OptionGroup var writer: WriterOptionGroup
+    @OptionGroup(title: "A new collection") var collection: CollectionOptions
+
+    func run() throws {
+        let start = ContinuousClock.now
+        try reportingErrors {
+            let created = try IndexWriter.openOrCreate(index, collection: collection, options: writer.options)
+            let live = created.snapshot
+            var documents: [PreparedDocument]
+            var lines: [Int]
+            if live.settings.text == nil && live.settings.encoder == nil {
+                let records = try readVectorRecords(fromFile: input)
+                documents = records.map { created.prepare($0.record) }
+                lines = records.map(\.line)
+            } else {
+                let records = try TextRecordReader.readAll(path: input)
+                documents = try created.prepare(texts: records.map { ($0.record.id, $0.record.text) })
+                lines = records.map(\.line)
+            }
+            var seen: [ExactString: Int] = [:]
+            for (d, line) in zip(documents, lines) {
+                if let first = seen.updateValue(line, forKey: ExactString(d.id)) {
+                    throw InputError(path: input, line: line, field: "id", problem: "duplicate id \"\(d.id)\" (first used on line \(first))")
+                }
+            }
+            var result = UpsertResult(added: 0, replaced: 0)
+            for from in stride(from: 0, to: documents.count, by: writer.batch) {
+                let to = min(documents.count, from + writer.batch)
+                let r = try created.upsert(Array(documents[from..<to]), source: input, lines: Array(lines[from..<to]))
+                result.added += r.added
+                result.replaced += r.replaced
+            }
+            try created.close()
+            let after = created.snapshot
+            print("added \(result.added), replaced \(result.replaced) documents in \(formatted(seconds(since: start), decimals: 2)) s; "
+                + "\(index) holds \(after.documentCount) documents in \(after.segmentCount) segment(s)")
+        }
+    }
+}
+
+struct DeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Delete documents from a collection by id.",
+        discussion: """
+            Ids the collection does not hold are not an error; the command says how many documents
+            it deleted. Deleted documents stop matching at once and are dropped from the files by
+            the next merge (sparrow compact merges everything).
+
+            Examples:
+              sparrow delete --index /tmp/live --id 3 --id 7
+              sparrow delete --index /tmp/live --ids ids.txt
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "The collection directory.")
+    var index: String
+
+    @Option(name: .long, help: "An id to delete (repeatable).")
+    var id: [String] = []
+
+    @Option(name: .long, help: "A file of ids to delete, one per line.")
+    var ids: String?
+
+    @OptionGroup var writer: WriterOptionGroup
+
+    func validate() throws {
+        guard !id.isEmpty || ids != nil else { throw ValidationError("give --id ID (repeatable) or --ids FILE") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            var all = id
+            if let ids {
+                guard let data = FileManager.default.contents(atPath: ids) else {
+                    throw InputError(path: ids, line: 0, problem: "cannot be read: \(String(cString: strerror(errno)))")
+                }
+                all += String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            let collection = try IndexWriter.open(at: index, options: writer.options)
+            let deleted = try collection.delete(ids: all)
+            try collection.close()
+            print("deleted \(deleted) of \(all.count) ids; \(index) holds \(collection.snapshot.documentCount) documents")
+        }
+    }
+}
+
+struct CompactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Merge a collection's segments into one, dropping deleted documents.",
+        discussion: """
+            Example:
+              sparrow compact /tmp/live
+            """
+    )
+
+    @Argument(help: "The collection directory.")
+    var path: String?
+
+    @Option(name: .shortAndLong, help: "The collection directory (the same as the argument).")
+    var index: String?
+
+    func validate() throws {
+        guard (path == nil) != (index == nil) else { throw ValidationError("give the collection directory once") }
+    }
+
+    func run() throws {
+        let dir = path ?? index!
+        try reportingErrors {
+            let collection = try IndexWriter.open(at: dir)
+            let before = collection.snapshot
+            try collection.compact()
+            try collection.close()
+            let after = collection.snapshot
+            print("compacted \(dir): \(before.segmentCount) segment(s) with \(before.deletedCount) deleted documents -> "
+                + "\(after.segmentCount) segment(s), \(after.documentCount) documents")
+        }
+    }
+}
+
+extension IndexWriter {
+    /// Opens the collection at `path`, creating it with `collection`'s settings when absent;
+    /// prints what opening repaired.
+    static func openOrCreate(_ path: String, collection: CollectionOptions, options: WriterOptions) throws -> IndexWriter {
+        let settings: IndexSettings? = SearchIndex.holdsIndex(at: path) ? nil : try collection.settings()
+        let writer = try IndexWriter.open(at: path, creating: settings, options: options)
+        for w in writer.warnings { printError("warning: \(w)") }
+        return writer
+    }
+}
