@@ -34,7 +34,7 @@ struct SparrowCommand: ParsableCommand {
               sparrow delete --index /tmp/live --id 3
               sparrow compact /tmp/live
             """,
-        subcommands: [IndexCommand.self, AddCommand.self, DeleteCommand.self, CompactCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
+        subcommands: [IndexCommand.self, AddCommand.self, DeleteCommand.self, CompactCommand.self, StressWriteCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
                       InfoCommand.self, CheckCommand.self]
     )
 }
