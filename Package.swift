@@ -1,6 +1,14 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// The encoder's C kernels are compiled optimised even in debug builds, so that the tests that encode
+// real collections run at full speed. SwiftPM refuses `unsafeFlags` in a package that another
+// package depends on, so the flag is given only when Sparrow is built as the root package: a
+// dependency is checked out under a `checkouts` directory (SwiftPM's `.build/checkouts`, Xcode's
+// `SourcePackages/checkouts`), and there it builds with the configuration's own optimisation level.
+let isDependency = Context.packageDirectory.contains("/checkouts/")
+let kernelSettings: [CSetting] = isDependency ? [] : [.unsafeFlags(["-O2"])]
+
 let package = Package(
     name: "Sparrow",
     platforms: [.macOS(.v13)],
@@ -21,8 +29,8 @@ let package = Package(
         // Query algorithms, generic over the cursor protocols.
         .target(name: "SparrowQuery", dependencies: ["SparrowCore", "SparrowIndex"]),
         // Matrix kernels for the encoder (AVX2/FMA chosen at run time, portable C otherwise).
-        // Optimised even in debug builds, so tests that encode real collections run at full speed.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // Optimised even in debug builds when Sparrow is the root package (see `kernelSettings`).
+        .target(name: "CKernels", cSettings: kernelSettings),
         // Text analysis: Lucene-compatible tokenizer and filters, Porter stemmer, BM25 weighting,
         // WordPiece, the inference-free query encoder and the SPLADE encoder.
         .target(name: "SparrowText", dependencies: ["SparrowCore", "CKernels"]),

@@ -105,3 +105,8 @@ public func safetensorsFile(header: String, data: [UInt8]) -> [UInt8] {
     let json = Array(header.utf8)
     return (0..<8).map { UInt8((UInt64(json.count) >> (8 * $0)) & 0xFF) } + json + data
 }
+
+/// The CRC-32 (zlib's) of `bytes`, to re-seal files a test edits on purpose.
+public func crc32Bytes(_ bytes: [UInt8]) -> UInt32 {
+    UInt32(bytes.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) })
+}

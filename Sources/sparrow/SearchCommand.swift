@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sparrow
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -84,6 +85,9 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .long, help: "Relevance judgments to score the run with (BEIR TSV or TREC qrels).")
     var eval: String?
 
+    @Option(name: .long, help: "Threads that search a query file (default: all cores); the run is the same with any number.")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
     @OptionGroup(title: "Text queries for learned sparse indexes") var queryEncoding: QueryEncoderOptions
 
     @OptionGroup var metricOptions: MetricOptions
@@ -97,6 +101,7 @@ struct SearchCommand: ParsableCommand {
             throw ValidationError("--run-tag must be one word.")
         }
         if eval != nil && queries == nil { throw ValidationError("--eval needs --queries.") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads)).") }
         if (removeQuery || rawScores) && queries == nil {
             throw ValidationError("--remove-query and --raw-scores apply to runs: they need --queries.")
         }
@@ -138,17 +143,20 @@ struct SearchCommand: ParsableCommand {
             out = ""
         }
         var seenQueries = Set<ExactString>()
-        var searching = Duration.zero
-        for (record, line) in records {
-            guard seenQueries.insert(ExactString(record.id)).inserted else {
-                printError("error: \(InputError(path: queries!, line: line, field: "id", problem: "duplicate query id \"\(record.id)\""))")
-                throw ExitCode(1)
-            }
-            let started = ContinuousClock.now
-            let hits = try reportingErrors {
-                try searchIndex.search(record, k: removeQuery ? k + 1 : k, algorithm: algorithm.algorithm)
-            }
-            searching += ContinuousClock.now - started
+        for (record, line) in records where !seenQueries.insert(ExactString(record.id)).inserted {
+            printError("error: \(InputError(path: queries!, line: line, field: "id", problem: "duplicate query id \"\(record.id)\""))")
+            throw ExitCode(1)
+        }
+        if records.isEmpty && judgments != nil {
+            printError("error: \(queries!) holds no query, so there is nothing to evaluate")
+            throw ExitCode(1)
+        }
+        // Queries are searched on --threads threads, each taking the next query; the run is
+        // written in query-file order, so it is the same with any number of threads.
+        let started = ContinuousClock.now
+        let answers = try searchAll(searchIndex, records.map(\.record))
+        let searching = ContinuousClock.now - started
+        for ((record, _), hits) in zip(records, answers) {
             var listed = hits.map { (doc: $0.id, score: $0.score) }
             if removeQuery { listed.removeAll { $0.doc == record.id } }
             if listed.count > k { listed.removeLast(listed.count - k) }
@@ -166,9 +174,9 @@ struct SearchCommand: ParsableCommand {
         try flush()
         if let output {
             let micros = Double(searching.components.seconds) * 1e6 + Double(searching.components.attoseconds) / 1e12
-            let mean = records.isEmpty ? 0 : micros / Double(records.count)
+            let qps = micros > 0 ? Double(records.count) / micros * 1e6 : 0
             printError("wrote \(records.count) queries x top-\(k) to \(output) "
-                + "(\(algorithm.name(on: searchIndex)), mean \(formatted(mean, decimals: 1)) µs per query)")
+                + "(\(algorithm.name(on: searchIndex)), \(threads) thread(s), \(Int(qps)) queries/s)")
         }
         if let judgments {
             warnIfUnrelated(ranking, judgments, qrelsPath: eval!)
@@ -176,6 +184,23 @@ struct SearchCommand: ParsableCommand {
                 .report(perQuery: false)
             if output != nil { print(report, terminator: "") } else { printError(String(report.dropLast())) }
         }
+    }
+
+    /// The hits of every query, searched on `threads` threads; in query order.
+    private func searchAll(_ index: SearchIndex, _ queries: [VectorRecord]) throws -> [[SearchHit]] {
+        let slots = Mutex<[Result<[SearchHit], Error>?]>(Array(repeating: nil, count: queries.count))
+        let next = Atomic<Int>(0)
+        let wanted = removeQuery ? k + 1 : k
+        let algorithm = algorithm.algorithm
+        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, queries.count))) { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= queries.count { return }
+                let result = Result { try index.search(queries[i], k: wanted, algorithm: algorithm) }
+                slots.withLock { $0[i] = result }
+            }
+        }
+        return try reportingErrors { try slots.withLock { $0 }.map { try $0!.get() } }
     }
 
     private func printTable(_ index: SearchIndex, _ record: VectorRecord) throws {

@@ -58,12 +58,12 @@ struct StressWriteCommand: ParsableCommand {
                     "doc \(d.id) {" + zip(d.tokens, d.weights).map { "\"\($0)\":\($1)" }.joined(separator: ",") + "}\n"
                 }.joined()
                 writeAll(1, line)
-                try reportingErrors { try writer.upsert(batch) }
+                _ = try reportingErrors { try writer.upsert(batch) }
             } else {
                 let victims = (0...next(8)).map { _ in "d\(next(ids))" }
                 line = "begin \(n) delete \(victims.joined(separator: " "))\n"
                 writeAll(1, line)
-                try reportingErrors { _ = try writer.delete(ids: victims) }
+                _ = try reportingErrors { try writer.delete(ids: victims) }
             }
             writeAll(1, "ack \(n)\n")
             if next(20) == 0 { try reportingErrors { try writer.commit() } }

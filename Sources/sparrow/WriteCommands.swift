@@ -16,10 +16,17 @@ struct WriterOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Documents per log record and acknowledgement.")
     var batch = 10_000
 
-    var options: WriterOptions { WriterOptions(fsync: fsync) }
+    @Option(name: .long, help: "Commit the buffer as a segment once it holds about this many MiB (postings, ids, texts).")
+    var memory = WriterOptions().flushBytes >> 20
+
+    @Flag(name: .long, help: "Commits do not merge segments (sparrow compact still does).")
+    var noMerges = false
+
+    var options: WriterOptions { WriterOptions(fsync: fsync, flushBytes: memory << 20, merges: !noMerges) }
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard memory >= 1 else { throw ValidationError("--memory must be at least 1 (MiB)") }
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Sparrow
 import SparrowTestSupport
 import Testing
@@ -71,8 +72,24 @@ struct CorruptionTests {
         let segmentFile = files.first { $0.hasSuffix(".postings") }!
         var bytes = readFileBytes(index + "/" + segmentFile)
         bytes[12] = 99  // format version field
+        // Re-seal the footer's checksum, so that the version, not the damage, is what is refused.
+        let footer = bytes.count - 32
+        let crc = crc32Bytes(Array(bytes[0..<footer]))
+        withUnsafeBytes(of: crc.littleEndian) { for (i, b) in $0.enumerated() { bytes[footer + 16 + i] = b } }
         writeFile(index + "/" + segmentFile, bytes)
-        // The checksum now fails first: damage and foreign versions are both refused.
-        #expect(throws: IndexError.self) { try SearchIndex.open(at: index) }
+        let error = #expect(throws: IndexError.self) { try SearchIndex.open(at: index) }
+        #expect(error?.code == .unsupportedVersion && "\(error!)".contains("version 99"), "\(String(describing: error))")
+
+        // A meta.json that asks for a newer reader (with a valid checksum) is refused the same way.
+        let (dir2, _) = try Self.makeIndex()
+        defer { removeTree(dir2) }
+        let metaPath = dir2 + "/index/meta.json"
+        let text = String(decoding: readFileBytes(metaPath), as: UTF8.self)
+        let body = String(text[text.range(of: "\"meta\":")!.upperBound..<text.index(text.endIndex, offsetBy: -2)])
+            .replacingOccurrences(of: "\"minReaderVersion\" : 2", with: "\"minReaderVersion\" : 99")
+        let sealed = "{\"crc32\":\"" + String(format: "%08x", crc32Bytes(Array(body.utf8))) + "\",\"meta\":" + body + "}\n"
+        writeFile(metaPath, sealed)
+        let metaError = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir2 + "/index") }
+        #expect(metaError?.code == .unsupportedVersion && "\(metaError!)".contains("99"), "\(String(describing: metaError))")
     }
 }

@@ -12,6 +12,18 @@ struct ReadmeExampleTests {
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
 
+        // A live collection.
+        let writer = try IndexWriter.open(at: dir + "/live-example", creating: IndexSettings())
+        try writer.upsert(try readVectorRecords(fromFile: toy).map { writer.prepare($0.record) })
+        let deleted = try writer.delete(ids: ["3", "no-such-id"])
+        let live = try writer.snapshot.search(try parseQueryVector(#"{"manhattan": 1.5}"#), k: 3)
+        try writer.close()
+        #expect(deleted == 1)
+        let remaining = try readVectorRecords(fromFile: toy).map(\.record).filter { $0.id != "3" }
+        let expectedLive = NaiveScorer(remaining).search(try parseQueryVector(#"{"manhattan": 1.5}"#), k: 3)
+        #expect(live.map(\.id) == expectedLive.map(\.id) && live.map(\.score) == expectedLive.map(\.score))
+        #expect(try SearchIndex.open(at: dir + "/live-example").documentCount == 19)
+
         let built = try SearchIndex.build(fromVectorFile: toy)
         try built.write(to: dir + "/toy-index")
         let index = try SearchIndex.open(at: dir + "/toy-index")
