@@ -10,7 +10,7 @@
 set -euo pipefail
 DOCS=$1 QUERIES=$2 OUT=$3 TEXT=${4:-} TEXTQ=${5:-}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-S=$HERE/.build/release/sparrow
+S=${SPARROW:-$HERE/.build/release/sparrow}
 CORE="taskset -c ${CORE_ID:-1}"
 mkdir -p "$OUT"
 bench() { $CORE "$S" bench --index "$1" --queries "$2" -k 10 --algorithms "${3:-all}" --warmup 100; }

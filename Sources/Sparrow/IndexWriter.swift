@@ -83,9 +83,17 @@ public final class IndexWriter: @unchecked Sendable {
     private var settings: IndexSettings
     private var entries: [Entry]
     private var opstamp: UInt64
+    /// The last operation the committed `meta.json` contains.
+    private var committedOpstamp: UInt64
     private var bufferedDocuments = 0
     private var bufferedBytes = 0
     private var closed = false
+    /// Segments a background merge is rewriting, and the name its output will have.
+    private var merging: (sources: Set<String>, output: String)?
+    /// Problems of background merges (each abandoned; the segments stay as they were).
+    private var mergeProblems: [String] = []
+    private let merges = DispatchGroup()
+    private let mergeQueue = DispatchQueue(label: "sparrow.merge")
 
     /// One segment of the collection: committed (with a name) or in the buffer.
     struct Entry {
@@ -156,6 +164,7 @@ public final class IndexWriter: @unchecked Sendable {
         self.log = log
         self.settings = settings
         self.opstamp = opstamp
+        self.committedOpstamp = opstamp
         self.entries = entries
         self.published = Mutex(SearchIndex(views: entries.map(\.view), settings: settings))
     }
@@ -356,8 +365,10 @@ public final class IndexWriter: @unchecked Sendable {
         }
     }
 
-    /// Merges every segment into one, dropping deleted documents (after a commit).
+    /// Merges every segment into one, dropping deleted documents (after a commit, and after any
+    /// background merge has finished).
     public func compact() throws {
+        merges.wait()
         try writeLock.withLock { _ in
             try requireOpen()
             try commitLocked(merging: false)
@@ -367,15 +378,23 @@ public final class IndexWriter: @unchecked Sendable {
         }
     }
 
-    /// Commits and releases the directory. The writer refuses writes afterwards.
+    /// Waits for background merges, commits and releases the directory. The writer refuses writes
+    /// afterwards.
     public func close() throws {
+        merges.wait()
         try writeLock.withLock { _ in
             guard !closed else { return }
-            try commitLocked()
+            try commitLocked(merging: false)
             try log.sync()
             closed = true
         }
     }
+
+    /// Waits until no background merge is running.
+    public func waitForMerges() { merges.wait() }
+
+    /// Why background merges were abandoned, if any was (the collection is unaffected).
+    public var mergeWarnings: [String] { writeLock.withLock { _ in mergeProblems } }
 
     private func commitLocked(merging: Bool = true) throws {
         let buffered = entries.indices.filter { entries[$0].name == nil }
@@ -397,38 +416,114 @@ public final class IndexWriter: @unchecked Sendable {
             bufferedDocuments = 0
             bufferedBytes = 0
         }
-        if merging && options.merges, let chosen = TieredMergePolicy(factor: options.mergeFactor).choose(entries.map(\.view)) {
-            try merge(chosen)
+        if merging { scheduleMerge() }
+    }
+
+    /// Starts a background merge when the policy picks segments and none is running. It rewrites
+    /// them on its own thread, then installs the result (carrying over deletions made meanwhile)
+    /// in a commit; writes go on in the meantime, and searches are never held up.
+    private func scheduleMerge() {
+        guard options.merges, !closed, merging == nil else { return }
+        let committed = entries.indices.filter { entries[$0].name != nil }
+        guard let picked = TieredMergePolicy(factor: options.mergeFactor).choose(committed.map { entries[$0].view }) else { return }
+        let sources = picked.map { (name: entries[committed[$0]].name!, view: entries[committed[$0]].view) }
+        let output = IndexDirectory.newSegmentName()
+        merging = (Set(sources.map(\.name)), output)
+        merges.enter()
+        mergeQueue.async { [self] in
+            defer { merges.leave() }
+            runMerge(sources, output: output)
         }
     }
 
-    /// Commits `next` as the collection's segments (writing `newSegments` and changed deletions),
-    /// then makes it the writer's state, with every new segment mapped from its file.
-    private func write(_ next: [Entry], newSegments: [(name: String, segment: Segment)]) throws {
+    private func runMerge(_ sources: [(name: String, view: SegmentView)], output: String) {
+        let merged = SegmentMerger.merge(sources.map(\.view), settings: settings)
+        var problem: String?
+        do {
+            if merged.documentCount > 0 { try IndexDirectory.writeSegment(merged, name: output, settings: settings, to: path) }
+        } catch {
+            problem = "\(error)"
+        }
+        writeLock.withLock { _ in
+            let positions = sources.map { s in entries.firstIndex { $0.name == s.name } }
+            guard problem == nil, !closed, positions.allSatisfy({ $0 != nil }) else {
+                if let problem { mergeProblems.append("merge abandoned: \(problem)") }
+                IndexDirectory.removeSegmentFiles(path, name: output)
+                merging = nil
+                return
+            }
+            // Documents deleted while the merge ran are deleted in its output too.
+            var newlyDeleted: [Int] = []
+            var number = 0
+            for (source, position) in zip(sources, positions) {
+                let before = source.view.deletions
+                let now = entries[position!].deletions
+                for d in 0..<source.view.segment.documentCount where !(before?.contains(d) ?? false) {
+                    if now?.contains(d) ?? false { newlyDeleted.append(number) }
+                    number += 1
+                }
+            }
+            var next: [Entry] = []
+            for (i, e) in entries.enumerated() {
+                if i == positions[0]!, merged.documentCount > 0 {
+                    let deletions = Deletions.of(documentCount: merged.documentCount, deleting: newlyDeleted)
+                    next.append(Entry(name: output, segment: merged, deletions: deletions, generation: nil,
+                                      deletionsChanged: deletions != nil))
+                }
+                if !positions.contains(i) { next.append(e) }
+            }
+            do {
+                try write(next, newSegments: [], written: merged.documentCount > 0 ? [output] : [])
+            } catch {
+                mergeProblems.append("merge abandoned: \(error)")
+                IndexDirectory.removeSegmentFiles(path, name: output)
+                merging = nil
+                return
+            }
+            merging = nil
+            scheduleMerge()
+        }
+    }
+
+    /// Commits `next` as the collection's segments (writing `newSegments` and changed deletions;
+    /// `written` names segments whose files a merge already wrote), then makes it the writer's
+    /// state, with every new segment mapped from its file.
+    ///
+    /// When `next` still has buffered segments (a merge installed while writes go on), the commit
+    /// names only the committed segments and records the previous commit's operation number, and
+    /// the log is kept: replaying it over the new commit gives the same collection, because the
+    /// deletions this commit already holds come from logged operations that delete the same
+    /// documents again.
+    private func write(_ next: [Entry], newSegments: [(name: String, segment: Segment)], written: [String] = []) throws {
         var next = next
         var deletionFiles: [(segment: String, generation: Int, deletions: Deletions)] = []
-        for i in next.indices where next[i].deletionsChanged {
+        for i in next.indices where next[i].deletionsChanged && next[i].name != nil {
             if let deletions = next[i].deletions {
                 next[i].generation = (next[i].generation ?? 0) + 1
                 deletionFiles.append((next[i].name!, next[i].generation!, deletions))
             }
         }
         var text = settings.text
-        if let t = text { text = t.with(TextReweighting.statistics(of: next.map(\.view))) }
+        if let t = text { text = t.with(TextReweighting.statistics(of: next.filter { $0.name != nil }.map(\.view))) }
         var commitSettings = settings
         commitSettings.text = text
-        let metas = next.map { e in
+        let flushed = !next.contains { $0.name == nil }
+        let metas = next.filter { $0.name != nil }.map { e in
             IndexMeta.SegmentMeta(name: e.name!, documents: e.segment.documentCount, terms: e.segment.termCount,
                                   postings: e.segment.postingCount, deleted: e.deletions.map(\.count),
                                   deletionGeneration: e.deletions != nil ? e.generation : nil)
         }
-        let meta = IndexMeta(settings: commitSettings, segments: metas, opstamp: opstamp)
-        try IndexDirectory.commit(meta, to: path, newSegments: newSegments, newDeletions: deletionFiles)
-        try log.reset()
+        let meta = IndexMeta(settings: commitSettings, segments: metas, opstamp: flushed ? opstamp : committedOpstamp)
+        try IndexDirectory.commit(meta, to: path, newSegments: newSegments, newDeletions: deletionFiles,
+                                  protecting: merging.map { [$0.output] } ?? [])
+        if flushed {
+            try log.reset()
+            committedOpstamp = opstamp
+        }
         // New segments are read back from their files, so the heap copies are freed.
         for i in next.indices {
-            next[i].deletionsChanged = false
-            if let name = next[i].name, newSegments.contains(where: { $0.name == name }),
+            if next[i].name != nil { next[i].deletionsChanged = false }
+            if let name = next[i].name, newSegments.contains(where: { $0.name == name }) || written.contains(name),
                let seg = metas.first(where: { $0.name == name }) {
                 next[i].segment = try IndexDirectory.openSegment(path, seg, meta: meta, verifyChecksums: false)
             }

@@ -67,8 +67,11 @@ public enum IndexDirectory {
     /// files of `newDeletions` (segment name, generation, bitmap), fsyncs them, replaces
     /// `meta.json` atomically, and then removes every segment or deletion file `meta` does not
     /// name. A crash before the rename leaves the previous commit; after it, the new one.
+    /// `protecting` names segments whose files were written for a later commit (a merge in
+    /// progress); they are not removed.
     public static func commit(_ meta: IndexMeta, to path: String, newSegments: [(name: String, segment: Segment)],
-                              newDeletions: [(segment: String, generation: Int, deletions: Deletions)]) throws {
+                              newDeletions: [(segment: String, generation: Int, deletions: Deletions)],
+                              protecting: Set<String> = []) throws {
         for (name, segment) in newSegments {
             try writeSegmentFiles(segment, settings: meta.settings, directory: path, name: name)
         }
@@ -83,7 +86,19 @@ public enum IndexDirectory {
         }
         try Posix.fsyncPath(path, directory: true)
         try Posix.replaceAtomically(path + "/" + IndexMeta.fileName, with: MetaEnvelope.wrap(Array(json)), directory: path)
-        removeUnreferencedFiles(path, meta: meta)
+        removeUnreferencedFiles(path, meta: meta, protecting: protecting)
+    }
+
+    /// Writes the files of a segment named `name` that a later commit will name (a merge's output).
+    public static func writeSegment(_ segment: Segment, name: String, settings: IndexSettings, to path: String) throws {
+        try writeSegmentFiles(segment, settings: settings, directory: path, name: name)
+    }
+
+    /// Removes every file of segment `name` (an abandoned merge's output).
+    public static func removeSegmentFiles(_ path: String, name: String) {
+        for file in (try? Posix.listDirectory(path)) ?? [] where file.hasPrefix(name + ".") {
+            unlink(path + "/" + file)
+        }
     }
 
     /// The files a commit consists of (besides `meta.json`).
@@ -105,9 +120,10 @@ public enum IndexDirectory {
 
     /// Removes segment and deletion files that `meta` does not name: leftovers of older commits
     /// and of interrupted ones. (Readers that still map them keep their mappings.)
-    public static func removeUnreferencedFiles(_ path: String, meta: IndexMeta) {
+    public static func removeUnreferencedFiles(_ path: String, meta: IndexMeta, protecting: Set<String> = []) {
         let keep = Set(files(of: meta))
         for file in (try? Posix.listDirectory(path)) ?? [] where file.hasPrefix("seg-") && !keep.contains(file) {
+            if let dot = file.firstIndex(of: "."), protecting.contains(String(file[..<dot])) { continue }
             unlink(path + "/" + file)
         }
     }

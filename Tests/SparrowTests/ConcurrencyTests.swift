@@ -46,7 +46,10 @@ struct ConcurrencyTests {
                 var model: [String: [String: Float]] = [:]
                 var rng = SeededRandom(seed: 5)
                 defer { board.done.store(true, ordering: .releasing) }
-                for step in 0..<120 {
+                // At least 120 steps, and on until the readers have checked 60 searches, so they overlap.
+                var step = 0
+                while step < 120 || (board.checked.load(ordering: .relaxed) < 60 && step < 20_000) {
+                    step += 1
                     switch Int.random(in: 0..<10, using: &rng) {
                     case 0..<6:
                         let batch = (0..<Int.random(in: 1...8, using: &rng)).map { _ -> VectorRecord in
@@ -75,7 +78,7 @@ struct ConcurrencyTests {
             for reader in 0..<3 {
                 group.addTask {
                     var rng = SeededRandom(seed: UInt64(100 + reader))
-                    while !board.done.load(ordering: .acquiring) || board.checked.load(ordering: .relaxed) < 3 {
+                    while !board.done.load(ordering: .acquiring) {
                         let snapshot = writer.snapshot
                         let content = Self.content(of: snapshot)
                         let known = board.states.withLock { $0.contains(content) }
@@ -98,7 +101,7 @@ struct ConcurrencyTests {
             try await group.waitForAll()
         }
         print("concurrency: \(board.checked.load(ordering: .relaxed)) searches checked")
-        #expect(board.checked.load(ordering: .relaxed) >= 3)
+        #expect(board.checked.load(ordering: .relaxed) >= 60)
         try writer.close()
     }
 }

@@ -90,7 +90,7 @@ struct CrashTests {
         var inFlightApplied = 0
         for round in 0..<24 {
             let output = dir + "/out-\(round).txt"
-            FileManager.default.createFile(atPath: output, contents: nil)
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["stress-write", "--index", index, "--seed", String(round + 1)]

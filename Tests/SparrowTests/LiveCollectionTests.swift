@@ -171,6 +171,47 @@ struct LiveCollectionTests {
         }
     }
 
+    @Test("deletes and upserts made while a background merge runs survive its installation")
+    func writesDuringMerge() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let corpus = RandomCorpus(seed: 21, documentCount: 6000, vocabularySize: 200, termsPerDocument: 5...30,
+                                  queryCount: 5, termsPerQuery: 2...6, weights: .flat)
+        var model = Model()
+        let writer = try IndexWriter.open(at: dir + "/c", creating: Self.settings,
+                                          options: WriterOptions(fsync: .none, mergeFactor: 2))
+        for round in 0..<10 {
+            // Two commits of 300 documents: the second starts a background merge of both.
+            for part in 0..<2 {
+                let batch = Array(corpus.documents[(round * 600 + part * 300)..<(round * 600 + part * 300 + 300)])
+                try writer.add(batch.map(writer.prepare))
+                for r in batch { model.upsert(r) }
+                try writer.commit()
+            }
+            // Straight away, while the merge may be running: delete from and replace in its sources.
+            let victims = (0..<20).map { "doc\(round * 600 + $0 * 29)" }
+            try writer.delete(ids: victims)
+            for id in victims { model.delete(id) }
+            let replaced = corpus.documents[round * 600 + 7]
+            let replacement = VectorRecord(id: replaced.id, tokens: corpus.documents[5999 - round].tokens,
+                                           weights: corpus.documents[5999 - round].weights)
+            try writer.upsert([writer.prepare(replacement)])
+            model.upsert(replacement)
+            writer.waitForMerges()
+            try Self.check(writer.snapshot, model, queries: corpus.queries, step: "round \(round)", scorer: { live in
+                let naive = NaiveScorer(live)
+                return { naive.search($0, k: live.count + 1) }
+            })
+        }
+        #expect(writer.mergeWarnings.isEmpty)
+        try writer.close()
+        #expect(SearchIndex.check(at: dir + "/c").isSound)
+        try Self.check(try SearchIndex.open(at: dir + "/c"), model, queries: corpus.queries, step: "reopened", scorer: { live in
+            let naive = NaiveScorer(live)
+            return { naive.search($0, k: live.count + 1) }
+        })
+    }
+
     @Test("a rejected batch applies nothing; a second writer is refused; a torn log tail is cut and reported")
     func faults() throws {
         let dir = makeTemporaryDirectory()
