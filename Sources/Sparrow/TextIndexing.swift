@@ -42,13 +42,15 @@ extension SearchIndex {
         var lines: [Int] = []
         var postings = 0
         var fraction = 0.0
-        try TextRecordReader.forEach(path: path, progress: { f in
-            fraction = f
-            progress?(BuildProgress(documents: documents.count, postings: postings, fraction: f))
-        }) { record, line in
-            documents.append(text.analyzer.prepare(id: record.id, text: record.text, storeText: text.storeText))
-            postings += documents[documents.count - 1].tokens.count
-            lines.append(line)
+        try explainingVectors(in: path, "not text: index it as vectors (sparrow index without --text)") {
+            try TextRecordReader.forEach(path: path, progress: { f in
+                fraction = f
+                progress?(BuildProgress(documents: documents.count, postings: postings, fraction: f))
+            }) { record, line in
+                documents.append(text.analyzer.prepare(id: record.id, text: record.text, storeText: text.storeText))
+                postings += documents[documents.count - 1].tokens.count
+                lines.append(line)
+            }
         }
         progress?(BuildProgress(documents: documents.count, postings: postings, fraction: max(fraction, 1)))
         let settings = IndexSettings(options, text: TextWeighting(analyzer: text.analyzer, bm25: text.bm25))
@@ -94,8 +96,33 @@ extension SearchIndex {
     /// JSONL or `qid<TAB>text` TSV), analysed into vectors, for an index built from text; sparse
     /// vectors (`{"id", "vector"}` lines) otherwise. Each vector of a text query keeps the text.
     public func readQueries(fromFile path: String) throws -> [(record: VectorRecord, line: Int)] {
-        guard textWeighting != nil else { return try readVectorRecords(fromFile: path) }
-        return try TextRecordReader.readAll(path: path).map { (try queryVector(text: $0.record.text, id: $0.record.id), $0.line) }
+        guard textWeighting != nil else {
+            if settings.encoder == nil, !(try VectorRecordParser.holdsVectors(path: path)) {
+                throw IndexError(.invalidArgument, path: path,
+                    "holds text queries, but this index holds sparse vectors: encode them with --encoder "
+                    + "splade:MODEL_DIR (or idf:TABLE.json --tokenizer DIR), or give {\"id\", \"vector\"} lines")
+            }
+            return try readVectorRecords(fromFile: path)
+        }
+        return try Self.explainingVectors(in: path, "but this is a BM25 text index: give text queries "
+                                     + "({\"_id\", \"text\"} or {\"id\", \"text\"} lines, or qid<TAB>text)") {
+            try readTextQueries(fromFile: path)
+        }
+    }
+
+    private func readTextQueries(fromFile path: String) throws -> [(record: VectorRecord, line: Int)] {
+        try TextRecordReader.readAll(path: path).map { (try queryVector(text: $0.record.text, id: $0.record.id), $0.line) }
+    }
+
+    /// Runs `body`, which reads text from `path`; when it fails for want of a "text" field and the
+    /// file holds sparse vectors, the error says that instead, followed by `advice`.
+    static func explainingVectors<T>(in path: String, _ advice: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as InputError where error.field == "text" {
+            guard (try? VectorRecordParser.holdsVectors(path: path)) == true else { throw error }
+            throw IndexError(.invalidArgument, path: path, "holds sparse vectors ({\"id\", \"vector\"} lines), " + advice)
+        }
     }
 
     /// Searches a text index with a text query (see ``queryVector(text:id:)``).

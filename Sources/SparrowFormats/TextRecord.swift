@@ -98,7 +98,7 @@ public enum TextRecordReader {
         guard let id else { field = "_id"; throw fail("missing (every line needs an \"_id\" or \"id\")") }
         guard let text else {
             field = "text"
-            throw fail("missing (every line needs a \"text\"; a vector file needs `sparrow index` without --text)")
+            throw fail("missing (every line needs a \"text\")")
         }
         return TextRecord(id: id, title: title.flatMap { $0.isEmpty ? nil : $0 }, body: text)
     }

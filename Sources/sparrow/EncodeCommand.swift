@@ -73,7 +73,10 @@ struct EncodeCommand: ParsableCommand {
         guard let out = FileHandle(forWritingAtPath: output) ?? {
             FileManager.default.createFile(atPath: output, contents: nil) ? FileHandle(forWritingAtPath: output) : nil
         }() else {
-            printError("error: cannot write \(output)")
+            let reason = String(cString: strerror(errno))
+            let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+            let hint = FileManager.default.fileExists(atPath: directory) ? "" : " (the directory \(directory) does not exist)"
+            printError("error: cannot write \(output): \(reason)\(hint)")
             throw ExitCode(1)
         }
         try out.truncate(atOffset: 0)
