@@ -378,9 +378,13 @@ public final class IndexWriter: @unchecked Sendable {
         }
     }
 
-    /// Waits for background merges, commits and releases the directory. The writer refuses writes
-    /// afterwards.
+    /// Commits, lets the merges the policy then wants finish, and releases the directory. The
+    /// writer refuses writes afterwards.
     public func close() throws {
+        try writeLock.withLock { _ in
+            guard !closed else { return }
+            try commitLocked()
+        }
         merges.wait()
         try writeLock.withLock { _ in
             guard !closed else { return }

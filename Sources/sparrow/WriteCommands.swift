@@ -64,31 +64,46 @@ struct AddCommand: ParsableCommand {
         let start = ContinuousClock.now
         try reportingErrors {
             let created = try IndexWriter.openOrCreate(index, collection: collection, options: writer.options)
-            let live = created.snapshot
-            var documents: [PreparedDocument]
-            var lines: [Int]
-            if live.settings.text == nil && live.settings.encoder == nil {
-                let records = try readVectorRecords(fromFile: input)
-                documents = records.map { created.prepare($0.record) }
-                lines = records.map(\.line)
-            } else {
-                let records = try TextRecordReader.readAll(path: input)
-                documents = try created.prepare(texts: records.map { ($0.record.id, $0.record.text) })
-                lines = records.map(\.line)
-            }
+            let settings = created.snapshot.settings
+            let isText = settings.text != nil || settings.encoder != nil
+            // First pass: every line parses and no id repeats, so a bad file applies nothing.
             var seen: [ExactString: Int] = [:]
-            for (d, line) in zip(documents, lines) {
-                if let first = seen.updateValue(line, forKey: ExactString(d.id)) {
-                    throw InputError(path: input, line: line, field: "id", problem: "duplicate id \"\(d.id)\" (first used on line \(first))")
+            func checkID(_ id: String, _ line: Int) throws {
+                if let first = seen.updateValue(line, forKey: ExactString(id)) {
+                    throw InputError(path: input, line: line, field: "id", problem: "duplicate id \"\(id)\" (first used on line \(first))")
                 }
             }
+            if isText {
+                try TextRecordReader.forEach(path: input) { r, line in try checkID(r.id, line) }
+            } else {
+                try forEachVectorRecord(inFile: input) { r, line in try checkID(r.id, line) }
+            }
+            seen = [:]
+            // Second pass: batches of --batch documents, each prepared, logged and applied as it is read.
             var result = UpsertResult(added: 0, replaced: 0)
-            for from in stride(from: 0, to: documents.count, by: writer.batch) {
-                let to = min(documents.count, from + writer.batch)
-                let r = try created.upsert(Array(documents[from..<to]), source: input, lines: Array(lines[from..<to]))
+            var batch: [(id: String, text: String?, vector: VectorRecord?, line: Int)] = []
+            func flush() throws {
+                guard !batch.isEmpty else { return }
+                let documents = isText
+                    ? try created.prepare(texts: batch.map { ($0.id, $0.text!) })
+                    : batch.map { created.prepare($0.vector!) }
+                let r = try created.upsert(documents, source: input, lines: batch.map(\.line))
                 result.added += r.added
                 result.replaced += r.replaced
+                batch.removeAll(keepingCapacity: true)
             }
+            if isText {
+                try TextRecordReader.forEach(path: input) { r, line in
+                    batch.append((r.id, r.text, nil, line))
+                    if batch.count >= writer.batch { try flush() }
+                }
+            } else {
+                try forEachVectorRecord(inFile: input) { r, line in
+                    batch.append((r.id, nil, r, line))
+                    if batch.count >= writer.batch { try flush() }
+                }
+            }
+            try flush()
             try created.close()
             let after = created.snapshot
             print("added \(result.added), replaced \(result.replaced) documents in \(formatted(seconds(since: start), decimals: 2)) s; "
