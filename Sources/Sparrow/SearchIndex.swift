@@ -13,7 +13,7 @@ import SparrowQuery
 /// let built = try SearchIndex.build(fromVectorFile: "Examples/toy/documents.jsonl")
 /// try built.write(to: "/tmp/toy-index")
 /// let index = try SearchIndex.open(at: "/tmp/toy-index")
-/// let query = try parseQueryVector(#"{"brother": 2.4, "son": 1.6}"#)
+/// let query = try SparseQuery(json: #"{"brother": 2.4, "son": 1.6}"#)
 /// for hit in try index.search(query, k: 3) {
 ///     print(hit.rank, hit.id, hit.score)
 /// }
@@ -213,13 +213,23 @@ public final class SearchIndex: @unchecked Sendable {
     /// choose (``Algorithm/auto(for:)``). Throws ``IndexError`` with code `invalidArgument` when
     /// `k < 1`, a weight is negative or not finite, or the algorithm needs a structure this index
     /// was built without.
-    public func search(_ query: VectorRecord, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
+    public func search(_ query: SparseQuery, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
         var stats = QueryStats()
         return try search(query, k: k, algorithm: algorithm, stats: &stats)
     }
 
+    /// Searches with the vector of a query-file row (see ``search(_:k:algorithm:)``).
+    public func search(_ query: VectorRecord, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
+        try search(query.query, k: k, algorithm: algorithm)
+    }
+
+    /// ``search(_:k:algorithm:)`` with a query-file row, reporting the work done.
+    public func search(_ query: VectorRecord, k: Int, algorithm: Algorithm?, stats: inout QueryStats) throws -> [SearchHit] {
+        try search(query.query, k: k, algorithm: algorithm, stats: &stats)
+    }
+
     /// ``search(_:k:algorithm:)`` that also reports the work done (postings and ranges scored).
-    public func search(_ query: VectorRecord, k: Int, algorithm: Algorithm?,
+    public func search(_ query: SparseQuery, k: Int, algorithm: Algorithm?,
                        stats: inout QueryStats) throws -> [SearchHit] {
         guard k >= 1 else { throw IndexError(.invalidArgument, path: "", "k must be at least 1, not \(k)") }
         if let algorithm { try requireSupport(for: algorithm) }

@@ -1,3 +1,4 @@
+import SparrowCore
 /// Reads every record of a sparse-vector JSONL file (plain or gzip), calling `body` with each
 /// record and its line number. Blank lines are skipped; the first bad line stops the read with an
 /// ``InputError``.
@@ -23,6 +24,7 @@ public func readVectorRecords(fromFile path: String) throws -> [(record: VectorR
 
 /// Parses a query vector given on a command line: a bare `{"token": weight, …}` JSON object,
 /// checked by the same rules as a file's `vector` field. The record's id is `query`.
+/// ``SparseQuery/init(json:source:)`` is the library's spelling; this one stays for scripts.
 public func parseQueryVector(_ json: String, source: String = "--query") throws(InputError) -> VectorRecord {
     var bytes = Array("{\"id\":\"query\",\"vector\":".utf8)
     bytes.append(contentsOf: json.utf8)
@@ -34,4 +36,41 @@ public func parseQueryVector(_ json: String, source: String = "--query") throws(
     }
     guard let record else { throw InputError(path: source, line: 0, problem: "empty query") }
     return record
+}
+
+/// A query: tokens with weights, scored against documents by dot product.
+///
+/// ```swift
+/// let q = try SparseQuery(json: #"{"sparrow": 1.2, "nest": 0.4}"#)
+/// let r = SparseQuery(["sparrow": 1.2, "nest": 0.4])
+/// ```
+public struct SparseQuery: Sendable, Equatable {
+    /// The query's tokens, each once.
+    public var tokens: [String]
+    /// The weight of each token (finite and non-negative to be searched).
+    public var weights: [Float]
+
+    public init(tokens: [String], weights: [Float]) {
+        self.tokens = tokens
+        self.weights = weights
+    }
+
+    /// A query from token → weight pairs (tokens in byte order, so the query is the same whatever
+    /// the dictionary's order).
+    public init(_ weights: [String: Float]) {
+        let pairs = weights.sorted { ExactString($0.key) < ExactString($1.key) }
+        self.init(tokens: pairs.map(\.key), weights: pairs.map(\.value))
+    }
+
+    /// Parses a `{"token": weight, …}` JSON object by the rules of a file's `vector` field; errors
+    /// name `source` (the flag or file it came from).
+    public init(json: String, source: String = "query") throws(InputError) {
+        let record = try parseQueryVector(json, source: source)
+        self.init(tokens: record.tokens, weights: record.weights)
+    }
+}
+
+extension VectorRecord {
+    /// The record's vector as a query.
+    public var query: SparseQuery { SparseQuery(tokens: tokens, weights: weights) }
 }
