@@ -94,6 +94,8 @@ public final class Segment: @unchecked Sendable {
     /// whose order is computed on first use).
     let storedIDOrder: UnsafeBufferPointer<UInt32>?
     private let computedIDOrder = Mutex<[UInt32]?>(nil)
+    /// Token → term number.
+    private let terms: TermLookup
     let owner: AnyObject
 
     init(postings: PostingLists, blockMax: BlockMaxTable, ranges: RangeIndex?, vocabulary: StringTable,
@@ -107,7 +109,9 @@ public final class Segment: @unchecked Sendable {
         self.documentIDs = documentIDs
         self.documentTexts = documentTexts
         self.storedIDOrder = idOrder
-        self.owner = owner
+        let lookupStorage = HeapStorage()
+        self.terms = TermLookup(vocabulary, storage: lookupStorage)
+        self.owner = [owner, lookupStorage] as [AnyObject] as AnyObject
     }
 
     /// The number of documents.
@@ -119,7 +123,8 @@ public final class Segment: @unchecked Sendable {
 
     /// The term number of `token`, if the vocabulary has it.
     public func termID(of token: String) -> TermID? {
-        vocabulary.find(token).map { TermID($0) }
+        var token = token
+        return token.withUTF8 { terms.find($0) }.map { TermID($0) }
     }
 
     /// The external id of an internal document number.
@@ -165,6 +170,26 @@ public final class Segment: @unchecked Sendable {
     /// Document numbers sorted by the bytes of their ids.
     static func idOrder(_ ids: StringTable) -> [UInt32] {
         (0..<UInt32(ids.count)).sorted { compareBytes(ids.bytes(at: Int($0)), ids.bytes(at: Int($1))) < 0 }
+    }
+
+    /// The term number of a prepared token, if the vocabulary has it.
+    public func termID(of key: TokenKey) -> TermID? {
+        key.bytes.withUnsafeBufferPointer { terms.find($0, hash: key.hash) }.map { TermID($0) }
+    }
+
+    /// The query over this segment of prepared tokens (tokens it lacks are left out).
+    public func resolve(keys: [TokenKey], weights: [Float]) -> SparseVector {
+        var ids: [TermID] = []
+        var ws: [Float] = []
+        ids.reserveCapacity(keys.count)
+        ws.reserveCapacity(keys.count)
+        for (key, w) in zip(keys, weights) {
+            if let t = termID(of: key) {
+                ids.append(t)
+                ws.append(w)
+            }
+        }
+        return SparseVector(terms: ids, weights: ws)
     }
 
     /// Resolves token strings to a query over this segment; tokens the vocabulary lacks are

@@ -159,8 +159,9 @@ public struct SegmentSearch: @unchecked Sendable {
     public func search(tokens: [String], weights: [Float], k: Int, algorithm: Algorithm?, scratch: QueryScratch) -> [ScoredDoc] {
         var top = TopK(k: k)
         scratch.stats = QueryStats()
+        let keys = tokens.map(TokenKey.init)
         for (i, view) in views.enumerated() where view.liveCount > 0 {
-            let query = view.segment.resolve(tokens: tokens, weights: weights).query.canonical()
+            let query = view.segment.resolve(keys: keys, weights: weights).canonical()
             top.enter(base: bases[i], deletions: view.deletions?.pointer)
             view.segment.search(query, into: &top, algorithm: algorithm, scratch: scratch)
         }
