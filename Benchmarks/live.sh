@@ -7,13 +7,14 @@
 #   QUERIES  {"id","vector"} JSONL (head -1000 ../shared/data/msmarco-dev-queries/splade-tiny/queries.jsonl)
 #   OUTDIR   where collections and logs go (outside the repository)
 #   TEXT_*   optional: a BEIR corpus and queries for the BM25 part (SciFact)
+# ALGS (default all) limits the algorithms timed over 1, 4 and 16 segments.
 set -euo pipefail
 DOCS=$1 QUERIES=$2 OUT=$3 TEXT=${4:-} TEXTQ=${5:-}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 S=${SPARROW:-$HERE/.build/release/sparrow}
 CORE="taskset -c ${CORE_ID:-1}"
 mkdir -p "$OUT"
-bench() { $CORE "$S" bench --index "$1" --queries "$2" -k 10 --algorithms "${3:-all}" --warmup 100; }
+bench() { $CORE "$S" bench --index "$1" --queries "$2" -k 10 --algorithms "${3:-${ALGS:-all}}" --warmup 100; }
 
 echo "== ingest: one-shot build against live adds (batches of 1000 documents)"
 rm -rf "$OUT/one" "$OUT/live-always" "$OUT/live-none"

@@ -36,18 +36,10 @@ struct InfoCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The index directory.")
-    var path: String?
-
-    @Option(name: .shortAndLong, help: "The index directory (the same as the argument).")
-    var index: String?
-
-    func validate() throws {
-        guard (path == nil) != (index == nil) else { throw ValidationError("give the index directory once") }
-    }
+    @OptionGroup var location: IndexLocation
 
     func run() throws {
-        let index = path ?? self.index!
+        let index = location.directory
         let info = try reportingErrors { try IndexInfo.read(index) }
         let m = info.meta
         print("index        \(index)")
@@ -97,18 +89,10 @@ struct CheckCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The index directory.")
-    var path: String?
-
-    @Option(name: .shortAndLong, help: "The index directory (the same as the argument).")
-    var index: String?
-
-    func validate() throws {
-        guard (path == nil) != (index == nil) else { throw ValidationError("give the index directory once") }
-    }
+    @OptionGroup var location: IndexLocation
 
     func run() throws {
-        let index = path ?? self.index!
+        let index = location.directory
         let report = SearchIndex.check(at: index)
         for f in report.files { print("checked \(f.name) (\(f.bytes) bytes)") }
         if report.isSound {
@@ -118,4 +102,21 @@ struct CheckCommand: ParsableCommand {
         for p in report.problems { printError("error: \(p)") }
         throw ExitCode(1)
     }
+}
+
+/// The index directory, given as the argument (`sparrow info DIR`) or as `--index DIR` like the
+/// other commands take it.
+struct IndexLocation: ParsableArguments {
+    @Argument(help: "The index directory.")
+    var path: String?
+
+    @Option(name: .shortAndLong, help: "The index directory (the same as the argument).")
+    var index: String?
+
+    func validate() throws {
+        if path == nil && index == nil { throw ValidationError("give the index directory (as the argument, or with --index)") }
+        if path != nil && index != nil { throw ValidationError("give the index directory once: as the argument or with --index") }
+    }
+
+    var directory: String { path ?? index! }
 }

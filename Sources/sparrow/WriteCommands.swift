@@ -170,18 +170,10 @@ struct CompactCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The collection directory.")
-    var path: String?
-
-    @Option(name: .shortAndLong, help: "The collection directory (the same as the argument).")
-    var index: String?
-
-    func validate() throws {
-        guard (path == nil) != (index == nil) else { throw ValidationError("give the collection directory once") }
-    }
+    @OptionGroup var location: IndexLocation
 
     func run() throws {
-        let dir = path ?? index!
+        let dir = location.directory
         try reportingErrors {
             let collection = try IndexWriter.open(at: dir)
             let before = collection.snapshot
