@@ -18,11 +18,17 @@ public enum IndexDirectory {
     /// The new segment's files are written and fsynced under a fresh name, then `meta.json` is
     /// replaced atomically, then the old segment files are removed. A crash at any point leaves
     /// either the old index or the new one. `path` must be absent, empty, or an index.
+    ///
+    /// A live collection there is replaced whole: the write takes its lock (and is refused while a
+    /// writer has it open), and its write-ahead log goes with the old content.
     public static func write(_ segment: Segment, settings: IndexSettings, to path: String) throws {
         try prepareDirectory(path)
+        let lock = try DirectoryLock(directory: path)
         let name = newSegmentName()
         let meta = IndexMeta(settings: settings, segments: [segmentMeta(name, segment)], opstamp: nil)
         try commit(meta, to: path, newSegments: [(name, segment)], newDeletions: [])
+        unlink(path + "/" + WriteAheadLog.fileName)
+        withExtendedLifetime(lock) {}
     }
 
     /// Makes `path` an index directory: creates it, or checks that it is empty or already an index.

@@ -212,6 +212,23 @@ struct LiveCollectionTests {
         })
     }
 
+    @Test("a build written over a live collection replaces it whole, log included, and waits for no writer")
+    func rebuildOverLiveCollection() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let path = dir + "/c"
+        var writer: IndexWriter! = try IndexWriter.open(at: path, creating: IndexSettings())
+        try writer.upsert([writer.prepare(VectorRecord(id: "a", tokens: ["x"], weights: [1]))])   // only in the log
+        let rebuilt = try SearchIndex.build(records: [VectorRecord(id: "b", tokens: ["x"], weights: [2])])
+        #expect(throws: IndexError.self) { try rebuilt.write(to: path) }   // the writer holds the directory
+        writer = nil
+        try rebuilt.write(to: path)
+        let reopened = try IndexWriter.open(at: path)
+        #expect(reopened.snapshot.documentCount == 1)
+        #expect(reopened.snapshot.document(id: "a") == nil && reopened.snapshot.document(id: "b") != nil)
+        try reopened.close()
+    }
+
     @Test("a rejected batch applies nothing; a second writer is refused; a torn log tail is cut and reported")
     func faults() throws {
         let dir = makeTemporaryDirectory()
