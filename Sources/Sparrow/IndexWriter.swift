@@ -332,13 +332,25 @@ public final class IndexWriter: @unchecked Sendable {
         return nil
     }
 
-    /// Keeps the buffer to a few segments: more than eight small buffer segments are merged into one.
+    /// Keeps the buffer to a few segments with the same tiered policy as committed segments: once
+    /// eight buffered segments are of a similar size they are merged into one, so each buffered
+    /// document is rewritten O(log n) times before the buffer is committed.
     private func consolidateBuffer() {
-        let buffered = entries.indices.filter { entries[$0].name == nil }
-        guard buffered.count > 8 else { return }
-        let merged = SegmentMerger.merge(buffered.map { entries[$0].view }, settings: settings)
-        entries.removeAll { $0.name == nil }
-        entries.append(Entry(name: nil, segment: merged, deletions: nil, generation: nil))
+        while true {
+            let buffered = entries.indices.filter { entries[$0].name == nil }
+            guard buffered.count > 8,
+                  let picked = TieredMergePolicy(factor: 8).choose(buffered.map { entries[$0].view }) else { return }
+            let chosen = picked.map { buffered[$0] }
+            let merged = SegmentMerger.merge(chosen.map { entries[$0].view }, settings: settings)
+            var next: [Entry] = []
+            for (i, e) in entries.enumerated() {
+                if i == chosen[0] && merged.documentCount > 0 {
+                    next.append(Entry(name: nil, segment: merged, deletions: nil, generation: nil))
+                }
+                if !chosen.contains(i) { next.append(e) }
+            }
+            entries = next
+        }
     }
 
     static func bytes(of segment: Segment) -> Int {

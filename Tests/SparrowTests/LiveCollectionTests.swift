@@ -100,7 +100,12 @@ struct LiveCollectionTests {
                 name = "close and reopen"
                 if roll % 2 == 0 {
                     try writer.close()
-                } // else: dropped without a commit, as by a crash; the log replays it
+                } else {
+                    // Dropped without a commit, as by a crash; the log replays it. (A merge still
+                    // running keeps the writer, and its lock, alive until it ends; a crash would
+                    // end it, so wait for it here.)
+                    writer.waitForMerges()
+                }
                 writer = nil
                 writer = try IndexWriter.open(at: dir + "/c", options: options)
                 #expect(writer.warnings.isEmpty)
