@@ -7,6 +7,7 @@
 #   QUERIES  {"id","vector"} JSONL (head -1000 ../shared/data/msmarco-dev-queries/splade-tiny/queries.jsonl)
 #   OUTDIR   where collections and logs go (outside the repository)
 #   TEXT_*   optional: a BEIR corpus and queries for the BM25 part (SciFact)
+# SKIP_INGEST=1 leaves out the ingest timings.
 # ALGS (default all) limits the algorithms timed over 1, 4 and 16 segments.
 set -euo pipefail
 DOCS=$1 QUERIES=$2 OUT=$3 TEXT=${4:-} TEXTQ=${5:-}
@@ -16,18 +17,22 @@ CORE="taskset -c ${CORE_ID:-1}"
 mkdir -p "$OUT"
 bench() { $CORE "$S" bench --index "$1" --queries "$2" -k 10 --algorithms "${3:-${ALGS:-all}}" --warmup 100; }
 
-echo "== ingest: one-shot build against live adds (batches of 1000 documents)"
-rm -rf "$OUT/one" "$OUT/live-always" "$OUT/live-none"
-$CORE /usr/bin/time -f "index            %e s, peak RSS %M KB" "$S" index --input "$DOCS" --output "$OUT/one" -q --range-size 32
+if [[ -z ${SKIP_INGEST:-} ]]; then
+echo "== ingest: one-shot build against live adds (batches of 1000 documents), default options"
+rm -rf "$OUT/one" "$OUT/one-default" "$OUT/live-always" "$OUT/live-none"
+$CORE /usr/bin/time -f "index            %e s, peak RSS %M KB" "$S" index --input "$DOCS" --output "$OUT/one-default" -q
 $CORE /usr/bin/time -f "add fsync=always %e s, peak RSS %M KB" "$S" add --index "$OUT/live-always" --input "$DOCS" --batch 1000 >/dev/null
 $CORE /usr/bin/time -f "add fsync=none   %e s, peak RSS %M KB" "$S" add --index "$OUT/live-none" --input "$DOCS" --batch 1000 --fsync none >/dev/null
 
+fi
+
 echo "== query latency: the same documents in 1, 4 and 16 segments (no merges; 32-document ranges, so every algorithm runs), k = 10"
+$CORE "$S" index --input "$DOCS" --output "$OUT/one" -q --range-size 32
 case "$DOCS" in *.gz) zcat "$DOCS" > "$OUT/docs.jsonl" ;; *) ln -sf "$(realpath "$DOCS")" "$OUT/docs.jsonl" ;; esac
 for n in 4 16; do
   rm -rf "$OUT/seg$n" "$OUT/parts$n"; mkdir -p "$OUT/parts$n"
   split -n l/$n -d "$OUT/docs.jsonl" "$OUT/parts$n/p"
-  for p in "$OUT/parts$n"/p*; do mv "$p" "$p.jsonl"; "$S" add --index "$OUT/seg$n" --input "$p.jsonl" --no-merges --fsync none --range-size 32 >/dev/null; done
+  for p in "$OUT/parts$n"/p*; do mv "$p" "$p.jsonl"; "$S" add --index "$OUT/seg$n" --input "$p.jsonl" --no-merges --fsync none --range-size 32 --memory 8192 >/dev/null; done
   "$S" info "$OUT/seg$n" | grep segments
 done
 for c in one seg4 seg16; do echo "-- $c"; bench "$OUT/$c" "$QUERIES"; done

@@ -22,7 +22,8 @@ struct WriterOptionGroup: ParsableArguments {
     @Flag(name: .long, help: "Commits do not merge segments (sparrow compact still does).")
     var noMerges = false
 
-    var options: WriterOptions { WriterOptions(fsync: fsync, flushBytes: memory << 20, merges: !noMerges) }
+    /// The buffer is committed by size (--memory) alone, not by a document count.
+    var options: WriterOptions { WriterOptions(fsync: fsync, flushDocuments: .max, flushBytes: memory << 20, merges: !noMerges) }
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
