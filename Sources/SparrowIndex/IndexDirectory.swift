@@ -23,11 +23,16 @@ public enum IndexDirectory {
     /// writer has it open), and its write-ahead log goes with the old content.
     public static func write(_ segment: Segment, settings: IndexSettings, to path: String) throws {
         try prepareDirectory(path)
+        let lockPath = path + "/" + DirectoryLock.fileName
+        let hadLock = Posix.fileExists(lockPath).exists
         let lock = try DirectoryLock(directory: path)
         let name = newSegmentName()
         let meta = IndexMeta(settings: settings, segments: [segmentMeta(name, segment)], opstamp: nil)
         try commit(meta, to: path, newSegments: [(name, segment)], newDeletions: [])
         unlink(path + "/" + WriteAheadLog.fileName)
+        // A built index is left as clean as before: the lock file goes if this write made it
+        // (last, so a writer that takes a new lock file finds the write complete).
+        if !hadLock { unlink(lockPath) }
         withExtendedLifetime(lock) {}
     }
 

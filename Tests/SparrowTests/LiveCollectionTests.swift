@@ -26,6 +26,12 @@ struct LiveCollectionTests {
 
     static let settings = IndexSettings(blockSize: 4, rangeSize: 8)
 
+    /// The brute-force ranking of every live document with a positive score.
+    static func naive(_ live: [VectorRecord]) -> (VectorRecord) -> [(id: String, score: Float)] {
+        let scorer = NaiveScorer(live)
+        return { scorer.search($0, k: live.count + 1) }
+    }
+
     /// Checks every algorithm and k against the naive scorer over the model's live documents.
     static func check(_ index: SearchIndex, _ model: Model, queries: [VectorRecord], step: String,
                       scorer: (([VectorRecord]) -> (VectorRecord) -> [(id: String, score: Float)])) throws {
@@ -124,10 +130,7 @@ struct LiveCollectionTests {
         let corpus = RandomCorpus(seed: seed, documentCount: 400, vocabularySize: 120, termsPerDocument: 1...12,
                                   queryCount: 8, termsPerQuery: 1...6, weights: seed == 2 ? .integers : .skewed)
         try Self.run(seed: seed, steps: 45, settings: Self.settings, documentPool: corpus.documents, queries: corpus.queries,
-                     prepare: { w, r in w.prepare(r) }, scorer: { live in
-                        let naive = NaiveScorer(live)
-                        return { naive.search($0, k: live.count + 1) }
-                     })
+                     prepare: { w, r in w.prepare(r) }, scorer: Self.naive)
     }
 
     @Test("text collection: BM25 after random writes equals BM25 computed over the live documents", arguments: [UInt64(4), 5])
@@ -203,18 +206,12 @@ struct LiveCollectionTests {
             try writer.upsert([writer.prepare(replacement)])
             model.upsert(replacement)
             writer.waitForMerges()
-            try Self.check(writer.snapshot, model, queries: corpus.queries, step: "round \(round)", scorer: { live in
-                let naive = NaiveScorer(live)
-                return { naive.search($0, k: live.count + 1) }
-            })
+            try Self.check(writer.snapshot, model, queries: corpus.queries, step: "round \(round)", scorer: Self.naive)
         }
         #expect(writer.mergeWarnings.isEmpty)
         try writer.close()
         #expect(SearchIndex.check(at: dir + "/c").isSound)
-        try Self.check(try SearchIndex.open(at: dir + "/c"), model, queries: corpus.queries, step: "reopened", scorer: { live in
-            let naive = NaiveScorer(live)
-            return { naive.search($0, k: live.count + 1) }
-        })
+        try Self.check(try SearchIndex.open(at: dir + "/c"), model, queries: corpus.queries, step: "reopened", scorer: Self.naive)
     }
 
     @Test("a build written over a live collection replaces it whole, log included, and waits for no writer")
