@@ -78,6 +78,46 @@ struct PersistenceTests {
         #expect(SearchIndex.check(at: v1).isSound)
     }
 
+    @Test("indexes of format version 2 (the previous release: one segment, no id order) still open, answer and take writes")
+    func formatVersion2() throws {
+        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
+        let vectors = repositoryRoot + "/Tests/Fixtures/format-v2"
+        let text = repositoryRoot + "/Tests/Fixtures/format-v2-text"
+        #expect(try SearchIndex.meta(at: vectors).formatVersion == 2 && SearchIndex.meta(at: text).formatVersion == 2)
+        let pairs: [(String, SearchIndex, [(record: VectorRecord, line: Int)])] = [
+            (vectors, try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(rangeSize: 8, reorder: .cluster)),
+             try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl")),
+            (text, try SearchIndex.build(fromTextFile: toy),
+             try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map { q in
+                 (try SearchIndex.build(fromTextFile: toy).queryVector(text: q.record.text!, id: q.record.id), q.line)
+             }),
+        ]
+        for (path, fresh, queries) in pairs {
+            let old = try SearchIndex.open(at: path)
+            #expect(old.documentCount == fresh.documentCount && old.postingCount == fresh.postingCount)
+            for (query, _) in queries {
+                for algorithm in Algorithm.allCases where fresh.supports(algorithm) {
+                    #expect(old.supports(algorithm))
+                    #expect(try old.search(query, k: 5, algorithm: algorithm) == fresh.search(query, k: 5, algorithm: algorithm),
+                            "\(path) \(query.id) \(algorithm)")
+                }
+            }
+            #expect(old.document(id: "7") != nil && old.document(id: "no-such-id") == nil)   // id order computed
+            #expect(SearchIndex.check(at: path).isSound)
+
+            // A live writer takes the old index over (in a copy: the fixture stays as it is).
+            let dir = makeTemporaryDirectory()
+            defer { removeTree(dir) }
+            for name in listDirectory(path) { writeFile(dir + "/" + name, readFileBytes(path + "/" + name)) }
+            let writer = try IndexWriter.open(at: dir)
+            #expect(try writer.delete(ids: ["7"]) == 1)
+            try writer.close()
+            let after = try SearchIndex.open(at: dir)
+            #expect(after.documentCount == fresh.documentCount - 1 && after.document(id: "7") == nil)
+            #expect(SearchIndex.check(at: dir).isSound)
+        }
+    }
+
     @Test("an index built from a file equals one built from the same records")
     func buildFromFile() throws {
         let dir = makeTemporaryDirectory()
