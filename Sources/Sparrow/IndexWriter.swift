@@ -147,7 +147,7 @@ public final class IndexWriter: @unchecked Sendable {
                                                              generation: $0.meta.deletionGeneration) })
         try writer.writeLock.withLock { _ in
             for (stamp, operation) in scan.records where stamp > writer.opstamp {
-                try writer.apply(operation, logged: false)
+                try writer.apply(operation)
                 writer.opstamp = stamp
             }
             writer.publish()
@@ -166,7 +166,9 @@ public final class IndexWriter: @unchecked Sendable {
         self.opstamp = opstamp
         self.committedOpstamp = opstamp
         self.entries = entries
-        self.published = Mutex(SearchIndex(views: entries.map(\.view), settings: settings))
+        // Published by `open` once the log is replayed (a text collection's snapshot costs a pass
+        // over its postings).
+        self.published = Mutex(SearchIndex(views: [], settings: settings))
     }
 
     /// The collection as it is now: every acknowledged write is in it. Searching it never waits
@@ -250,13 +252,13 @@ public final class IndexWriter: @unchecked Sendable {
     public func delete(ids: [String]) throws -> Int {
         try writeLock.withLock { _ in
             try requireOpen()
-            let found = ids.filter { locate($0) != nil }.count
-            guard found > 0 else { return 0 }
+            let found = liveDocuments(ids)
+            guard !found.isEmpty else { return 0 }
             try log.append(.delete(ids), opstamp: opstamp + 1)
             opstamp += 1
-            try apply(.delete(ids), logged: true)
+            markDeleted(found)
             publish()
-            return found
+            return found.count
         }
     }
 
@@ -269,56 +271,62 @@ public final class IndexWriter: @unchecked Sendable {
             }
             guard !documents.isEmpty else { return UpsertResult(added: 0, replaced: 0) }
             let segment = try SearchIndex.buildSegment(documents, settings: settings, path: source, lines: lines)
-            var replaced = 0
-            for (i, d) in documents.enumerated() where locate(d.id) != nil {
-                if insertOnly {
-                    throw InputError(path: source, line: lines?[i] ?? i + 1, field: "id",
-                                     problem: "id \"\(d.id)\" is already in the collection (upsert replaces a document)")
-                }
-                replaced += 1
+            let replaced = liveDocuments(documents.map(\.id))
+            if insertOnly, let first = replaced.first {
+                let i = documents.firstIndex { ExactString($0.id) == ExactString(first.id) }!
+                throw InputError(path: source, line: lines?[i] ?? i + 1, field: "id",
+                                 problem: "id \"\(first.id)\" is already in the collection (upsert replaces a document)")
             }
             try log.append(.upsert(documents), opstamp: opstamp + 1)
             opstamp += 1
-            applyUpsert(documents.map(\.id), segment: segment)
+            markDeleted(replaced)
+            appendToBuffer(segment)
             publish()
             if bufferedDocuments >= options.flushDocuments || bufferedBytes >= options.flushBytes { try commitLocked() }
-            return UpsertResult(added: documents.count - replaced, replaced: replaced)
+            return UpsertResult(added: documents.count - replaced.count, replaced: replaced.count)
         }
     }
 
-    /// Applies a logged operation (during replay, `logged` is false and nothing is published).
-    private func apply(_ operation: LogOperation, logged: Bool) throws {
+    /// Applies a logged operation while the log is replayed.
+    private func apply(_ operation: LogOperation) throws {
         switch operation {
         case .upsert(let documents):
             let segment = try SearchIndex.buildSegment(documents, settings: settings, path: log.path)
-            applyUpsert(documents.map(\.id), segment: segment)
+            markDeleted(liveDocuments(documents.map(\.id)))
+            appendToBuffer(segment)
         case .delete(let ids):
-            var byEntry: [Int: [Int]] = [:]
-            for id in ids {
-                if let (e, d) = locate(id) { byEntry[e, default: []].append(d) }
-            }
-            for (e, docs) in byEntry { markDeleted(e, docs) }
+            markDeleted(liveDocuments(ids))
         }
     }
 
-    private func applyUpsert(_ ids: [String], segment: Segment) {
-        var byEntry: [Int: [Int]] = [:]
-        for id in ids {
-            if let (e, d) = locate(id) { byEntry[e, default: []].append(d) }
-        }
-        for (e, docs) in byEntry { markDeleted(e, docs) }
+    /// Adds a batch's segment to the buffer.
+    private func appendToBuffer(_ segment: Segment) {
         entries.append(Entry(name: nil, segment: segment, deletions: nil, generation: nil))
         bufferedDocuments += segment.documentCount
         bufferedBytes += Self.bytes(of: segment)
         consolidateBuffer()
     }
 
-    private func markDeleted(_ e: Int, _ docs: [Int]) {
-        let segment = entries[e].segment
-        let updated = entries[e].deletions.map { $0.deleting(docs) } ?? Deletions.of(documentCount: segment.documentCount, deleting: docs)
-        if let updated {
-            entries[e].deletions = updated
-            entries[e].deletionsChanged = true
+    /// The live documents with these ids (each found once), in the order of `ids`.
+    private func liveDocuments(_ ids: [String]) -> [(id: String, entry: Int, doc: Int)] {
+        var seen = Set<ExactString>()
+        return ids.compactMap { id in
+            guard seen.insert(ExactString(id)).inserted, let (e, d) = locate(id) else { return nil }
+            return (id, e, d)
+        }
+    }
+
+    /// Marks documents deleted, one new bitmap per segment.
+    private func markDeleted(_ documents: [(id: String, entry: Int, doc: Int)]) {
+        for (e, docs) in Dictionary(grouping: documents, by: \.entry) {
+            let segment = entries[e].segment
+            let numbers = docs.map(\.doc)
+            let updated = entries[e].deletions.map { $0.deleting(numbers) }
+                ?? Deletions.of(documentCount: segment.documentCount, deleting: numbers)
+            if let updated {
+                entries[e].deletions = updated
+                entries[e].deletionsChanged = true
+            }
         }
     }
 
@@ -342,14 +350,7 @@ public final class IndexWriter: @unchecked Sendable {
                   let picked = TieredMergePolicy(factor: 8).choose(buffered.map { entries[$0].view }) else { return }
             let chosen = picked.map { buffered[$0] }
             let merged = SegmentMerger.merge(chosen.map { entries[$0].view }, settings: settings)
-            var next: [Entry] = []
-            for (i, e) in entries.enumerated() {
-                if i == chosen[0] && merged.documentCount > 0 {
-                    next.append(Entry(name: nil, segment: merged, deletions: nil, generation: nil))
-                }
-                if !chosen.contains(i) { next.append(e) }
-            }
-            entries = next
+            entries = replacing(chosen, with: Entry(name: nil, segment: merged, deletions: nil, generation: nil))
         }
     }
 
@@ -415,7 +416,7 @@ public final class IndexWriter: @unchecked Sendable {
     private func commitLocked(merging: Bool = true) throws {
         let buffered = entries.indices.filter { entries[$0].name == nil }
         let changed = entries.contains { $0.deletionsChanged }
-        if !buffered.isEmpty || changed || log.size > WriteAheadLogHeader.size {
+        if !buffered.isEmpty || changed || !log.isEmpty {
             var newSegments: [(name: String, segment: Segment)] = []
             var next = entries.filter { $0.name != nil }
             if !buffered.isEmpty {
@@ -479,15 +480,9 @@ public final class IndexWriter: @unchecked Sendable {
                     number += 1
                 }
             }
-            var next: [Entry] = []
-            for (i, e) in entries.enumerated() {
-                if i == positions[0]!, merged.documentCount > 0 {
-                    let deletions = Deletions.of(documentCount: merged.documentCount, deleting: newlyDeleted)
-                    next.append(Entry(name: output, segment: merged, deletions: deletions, generation: nil,
-                                      deletionsChanged: deletions != nil))
-                }
-                if !positions.contains(i) { next.append(e) }
-            }
+            let deletions = Deletions.of(documentCount: merged.documentCount, deleting: newlyDeleted)
+            let next = replacing(positions.map { $0! }, with: Entry(name: output, segment: merged, deletions: deletions,
+                                                                    generation: nil, deletionsChanged: deletions != nil))
             do {
                 try write(next, newSegments: [], written: merged.documentCount > 0 ? [output] : [])
             } catch {
@@ -552,14 +547,19 @@ public final class IndexWriter: @unchecked Sendable {
     private func merge(_ chosen: [Int]) throws {
         let merged = SegmentMerger.merge(chosen.map { entries[$0].view }, settings: settings)
         let name = IndexDirectory.newSegmentName()
+        let next = replacing(chosen, with: Entry(name: name, segment: merged, deletions: nil, generation: nil))
+        try write(next, newSegments: merged.documentCount > 0 ? [(name, merged)] : [])
+    }
+
+    /// The entries with those at `chosen` replaced by `merged`, placed where the first of them was
+    /// (and left out when the merge kept no document).
+    private func replacing(_ chosen: [Int], with merged: Entry) -> [Entry] {
         var next: [Entry] = []
         for (i, e) in entries.enumerated() {
-            if i == chosen[0], merged.documentCount > 0 {
-                next.append(Entry(name: name, segment: merged, deletions: nil, generation: nil))
-            }
+            if i == chosen[0] && merged.segment.documentCount > 0 { next.append(merged) }
             if !chosen.contains(i) { next.append(e) }
         }
-        try write(next, newSegments: merged.documentCount > 0 ? [(name, merged)] : [])
+        return next
     }
 }
 
@@ -588,9 +588,4 @@ struct TieredMergePolicy {
         }
         return nil
     }
-}
-
-enum WriteAheadLogHeader {
-    /// The size of an empty log.
-    static let size = 8
 }

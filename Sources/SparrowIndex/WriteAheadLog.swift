@@ -206,6 +206,9 @@ public final class WriteAheadLog: @unchecked Sendable {
         size += writer.bytes.count
     }
 
+    /// Whether the log holds no record.
+    public var isEmpty: Bool { size <= Self.magic.count }
+
     /// Forces what was appended to stable storage.
     public func sync() throws {
         guard dirty else { return }
