@@ -35,7 +35,7 @@ public final class SearchIndex: @unchecked Sendable {
         if let text = settings.text {
             let stats = TextReweighting.statistics(of: views)
             settings.text = text.with(stats)
-            segments = SegmentSearch(TextReweighting.reweight(views, text: text, settings: settings))
+            segments = SegmentSearch(TextReweighting.reweight(views, text: text, stats: stats, settings: settings))
         } else {
             segments = SegmentSearch(views)
         }

@@ -44,22 +44,6 @@ public struct StringTable: @unchecked Sendable {
     public func string(at i: Int) -> String {
         String(decoding: bytes(at: i), as: UTF8.self)
     }
-
-    /// The position of `key` in a table sorted by bytes, by binary search.
-    public func find(_ key: String) -> Int? {
-        var key = key
-        return key.withUTF8 { k -> Int? in
-            var lo = 0
-            var hi = count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                let c = compareBytes(bytes(at: mid), k)
-                if c == 0 { return mid }
-                if c < 0 { lo = mid + 1 } else { hi = mid }
-            }
-            return nil
-        }
-    }
 }
 
 /// Byte-wise three-way comparison.
@@ -122,10 +106,7 @@ public final class Segment: @unchecked Sendable {
     public var postingCount: Int { postings.docs.count }
 
     /// The term number of `token`, if the vocabulary has it.
-    public func termID(of token: String) -> TermID? {
-        var token = token
-        return token.withUTF8 { terms.find($0) }.map { TermID($0) }
-    }
+    public func termID(of token: String) -> TermID? { termID(of: TokenKey(token)) }
 
     /// The external id of an internal document number.
     public func externalID(of doc: DocID) -> String { documentIDs.string(at: Int(doc.rawValue)) }
@@ -190,23 +171,6 @@ public final class Segment: @unchecked Sendable {
             }
         }
         return SparseVector(terms: ids, weights: ws)
-    }
-
-    /// Resolves token strings to a query over this segment; tokens the vocabulary lacks are
-    /// returned separately (they match no document).
-    public func resolve(tokens: [String], weights: [Float]) -> (query: SparseVector, unknown: [String]) {
-        var terms: [TermID] = []
-        var ws: [Float] = []
-        var unknown: [String] = []
-        for (token, w) in zip(tokens, weights) {
-            if let t = termID(of: token) {
-                terms.append(t)
-                ws.append(w)
-            } else {
-                unknown.append(token)
-            }
-        }
-        return (SparseVector(terms: terms, weights: ws), unknown)
     }
 }
 

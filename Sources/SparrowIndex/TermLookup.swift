@@ -46,9 +46,6 @@ struct TermLookup: @unchecked Sendable {
         return Int(truncatingIfNeeded: ((h ^ (h >> 29)) &* 0xbf58_476d_1ce4_e5b9) >> 16)
     }
 
-    /// The term number of `key`, if the vocabulary has it.
-    func find(_ key: UnsafeBufferPointer<UInt8>) -> Int? { find(key, hash: Self.hash(key)) }
-
     /// The term number of `key`, whose ``hash(_:)`` is `hash`.
     func find(_ key: UnsafeBufferPointer<UInt8>, hash: Int) -> Int? {
         var i = hash & mask

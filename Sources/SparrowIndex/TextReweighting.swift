@@ -22,11 +22,12 @@ public enum TextReweighting {
         return stats
     }
 
-    /// `views` with weights that are the collection's BM25. A single segment without deletions
-    /// already stores them and is returned as it is.
-    public static func reweight(_ views: [SegmentView], text: TextWeighting, settings: IndexSettings) -> [SegmentView] {
+    /// `views` with weights that are the collection's BM25, for its live statistics `stats`
+    /// (``statistics(of:)``). A single segment without deletions already stores them and is
+    /// returned as it is.
+    public static func reweight(_ views: [SegmentView], text: TextWeighting, stats: TextStatistics,
+                                settings: IndexSettings) -> [SegmentView] {
         if views.count == 1 && views[0].deletions == nil { return views }
-        let stats = statistics(of: views)
         // Each segment's terms' collection-wide live document frequencies.
         var frequencies = views.map { [Int32](repeating: 0, count: $0.segment.termCount) }
         SegmentMerger.forEachTerm(of: views) { _, sources in
