@@ -404,6 +404,7 @@ public final class IndexWriter: @unchecked Sendable {
             try commitLocked(merging: false)
             try log.sync()
             closed = true
+            lock.release()
         }
     }
 
@@ -447,9 +448,13 @@ public final class IndexWriter: @unchecked Sendable {
         let output = IndexDirectory.newSegmentName()
         merging = (Set(sources.map(\.name)), output)
         merges.enter()
-        mergeQueue.async { [self] in
-            defer { merges.leave() }
-            runMerge(sources, output: output)
+        // The queue holds the writer only while the merge runs, and lets go of it before
+        // `waitForMerges` returns: a writer dropped after waiting releases its lock at once, so the
+        // directory can be opened again straight away.
+        let group = merges
+        mergeQueue.async { [weak self] in
+            self?.runMerge(sources, output: output)
+            group.leave()
         }
     }
 

@@ -364,7 +364,7 @@ struct LogReader {
 /// crashed writer does not block the next one.
 public final class DirectoryLock: @unchecked Sendable {
     public static let fileName = "write.lock"
-    private let fd: Int32
+    private var fd: Int32
 
     /// Takes the lock of the index directory `directory`, or throws naming the process holding it.
     public init(directory: String) throws {
@@ -384,10 +384,16 @@ public final class DirectoryLock: @unchecked Sendable {
         text.withUTF8 { _ = pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
-    deinit {
+    /// Releases the lock now (a closed writer lets another open the directory while it is still
+    /// referenced). Call it at most once, from the lock's owner; `deinit` releases it otherwise.
+    public func release() {
+        guard fd >= 0 else { return }
         _ = flock(fd, LOCK_UN)
         close(fd)
+        fd = -1
     }
+
+    deinit { release() }
 }
 
 extension Posix {

@@ -277,5 +277,10 @@ struct LiveCollectionTests {
         #expect(ids == ["e"])
         try reopened.close()
         #expect(SearchIndex.check(at: path).isSound)
+        // A closed writer lets go of the directory even while something still refers to it.
+        let third = try IndexWriter.open(at: path)
+        #expect(third.snapshot.documentCount == 1)
+        try third.close()
+        _ = reopened
     }
 }
