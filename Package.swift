@@ -18,6 +18,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System zlib: gzip input and CRC-32 checksums of index files.
@@ -40,9 +45,20 @@ let package = Package(
         .target(name: "SparrowEval", dependencies: ["SparrowFormats"]),
         // The façade users import.
         .target(name: "Sparrow", dependencies: ["SparrowCore", "SparrowIndex", "SparrowQuery", "SparrowFormats", "SparrowText", "SparrowEval"]),
+        // The HTTP service: collections under one directory, the JSON API, the search page,
+        // Prometheus metrics and the OpenAPI document (Hummingbird 2).
+        .target(name: "SparrowServer", dependencies: [
+            "Sparrow",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(
             name: "sparrow",
-            dependencies: ["Sparrow", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Sparrow", "SparrowServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // Seeded random corpora and a brute-force oracle shared by the test targets.
         .target(name: "SparrowTestSupport", dependencies: ["Sparrow", "CZlib"]),
@@ -52,6 +68,10 @@ let package = Package(
         .testTarget(name: "SparrowTextTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
         .testTarget(name: "SparrowEvalTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
         .testTarget(name: "SparrowTests", dependencies: ["Sparrow", "SparrowTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SparrowServerTests", dependencies: [
+            "SparrowServer", "SparrowTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

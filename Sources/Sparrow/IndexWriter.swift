@@ -92,6 +92,7 @@ public final class IndexWriter: @unchecked Sendable {
     private var merging: (sources: Set<String>, output: String)?
     /// Problems of background merges (each abandoned; the segments stay as they were).
     private var mergeProblems: [String] = []
+    private var mergesCompleted = 0
     private let merges = DispatchGroup()
     private let mergeQueue = DispatchQueue(label: "sparrow.merge")
 
@@ -387,6 +388,7 @@ public final class IndexWriter: @unchecked Sendable {
             try commitLocked(merging: false)
             if entries.count > 1 || entries.contains(where: { $0.deletions != nil }) {
                 try merge(Array(entries.indices))
+                mergesCompleted += 1
             }
         }
     }
@@ -413,6 +415,25 @@ public final class IndexWriter: @unchecked Sendable {
 
     /// Why background merges were abandoned, if any was (the collection is unaffected).
     public var mergeWarnings: [String] { writeLock.withLock { _ in mergeProblems } }
+
+    /// What the writer is doing, for monitoring: log size, merges done and running.
+    public struct Activity: Sendable, Equatable {
+        /// Bytes in the write-ahead log (what a restart would replay).
+        public var logBytes: Int
+        /// Documents written since the last commit (in the in-memory buffer).
+        public var bufferedDocuments: Int
+        /// Background merges installed since the writer opened (compactions included).
+        public var mergesCompleted: Int
+        /// Whether a background merge is running.
+        public var merging: Bool
+    }
+
+    /// A consistent reading of ``Activity``.
+    public var activity: Activity {
+        writeLock.withLock { _ in
+            Activity(logBytes: log.size, bufferedDocuments: bufferedDocuments, mergesCompleted: mergesCompleted, merging: merging != nil)
+        }
+    }
 
     private func commitLocked(merging: Bool = true) throws {
         let buffered = entries.indices.filter { entries[$0].name == nil }
@@ -497,6 +518,7 @@ public final class IndexWriter: @unchecked Sendable {
                 return
             }
             merging = nil
+            mergesCompleted += 1
             scheduleMerge()
         }
     }

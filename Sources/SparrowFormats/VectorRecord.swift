@@ -101,10 +101,7 @@ func parseID(_ s: inout JSONScanner, _ fail: (String) -> InputError) throws -> S
     default:
         throw fail("must be a string or an integer")
     }
-    guard !id.isEmpty else { throw fail("is empty") }
-    guard !id.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
-        throw fail("contains whitespace or a control character, which TREC run files cannot hold")
-    }
+    if let problem = DocumentID.problem(with: id) { throw fail(problem) }
     return id
 }
 
@@ -117,11 +114,10 @@ private func parseWeight(_ s: inout JSONScanner, _ fail: (String) -> InputError)
     }
     switch s.peekKind() {
     case .number:
-        let value = try s.parseDouble()
-        guard value >= 0 else { throw fail("weight is negative (\(value))") }
-        let weight = Float(value)
-        guard weight.isFinite else { throw fail("weight \(value) is too large for a 32-bit float") }
-        return weight + 0  // turns -0 into +0
+        switch SparseWeight.check(try s.parseDouble()) {
+        case .success(let weight): return weight
+        case .failure(let problem): throw fail(problem.message)
+        }
     case .string:
         throw fail("weight must be a number, not a string")
     default:
@@ -153,5 +149,33 @@ extension VectorRecordParser {
             }
         } catch is Stop {}
         return found
+    }
+}
+
+/// The rule every sparse weight obeys, wherever it comes from (a file, a request): a finite,
+/// non-negative number that fits a 32-bit float.
+public enum SparseWeight {
+    public struct Problem: Error, Sendable { public var message: String }
+
+    /// The 32-bit weight of `value`, or why it cannot be one.
+    public static func check(_ value: Double) -> Result<Float, Problem> {
+        guard !value.isNaN else { return .failure(Problem(message: "weight is not a number")) }
+        guard value >= 0 else { return .failure(Problem(message: "weight is negative (\(value))")) }
+        let weight = Float(value)
+        guard weight.isFinite else { return .failure(Problem(message: "weight \(value) is too large for a 32-bit float")) }
+        return .success(weight + 0)  // turns -0 into +0
+    }
+}
+
+/// The rule every external document id obeys: non-empty, without whitespace or control
+/// characters (TREC run files separate fields by whitespace).
+public enum DocumentID {
+    /// Why `id` cannot name a document, or nil when it can.
+    public static func problem(with id: String) -> String? {
+        if id.isEmpty { return "is empty" }
+        if id.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+            return "contains whitespace or a control character, which TREC run files cannot hold"
+        }
+        return nil
     }
 }

@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 @main
-struct SparrowCommand: ParsableCommand {
+struct SparrowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
         abstract: "Sparrow: a search engine for sparse retrieval (learned sparse vectors, BM25, built-in encoders).",
@@ -33,8 +33,12 @@ struct SparrowCommand: ParsableCommand {
               sparrow add --index /tmp/live --input Examples/toy/documents.jsonl
               sparrow delete --index /tmp/live --id 3
               sparrow compact /tmp/live
+
+            Serve collections over HTTP (a JSON API, a search page at /, metrics, OpenAPI):
+
+              sparrow serve --data /tmp/sparrow-data
             """,
-        subcommands: [IndexCommand.self, AddCommand.self, DeleteCommand.self, CompactCommand.self, StressWriteCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
+        subcommands: [IndexCommand.self, AddCommand.self, DeleteCommand.self, CompactCommand.self, ServeCommand.self, StressWriteCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
                       InfoCommand.self, CheckCommand.self]
     )
 }

@@ -1,0 +1,94 @@
+import Dispatch
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Sparrow
+
+/// Turns every error into a JSON answer `{"error": {"code", "message", "field"}}`: the API's own
+/// errors as they are, the router's (404, 405, 413) with their status, Sparrow's input and index
+/// errors as 400, anything else as 500 (logged; never a crash).
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return jsonResponse(error.body, status: error.status)
+        } catch {
+            let api = Self.translate(error, request: request)
+            if api.status == .internalServerError {
+                context.logger.error("internal error: \(String(reflecting: error))")
+            }
+            return jsonResponse(api.body, status: api.status)
+        }
+    }
+
+    static func translate(_ error: any Error, request: Request) -> APIError {
+        switch error {
+        case is NIOTooManyBytesError:
+            return APIError(.contentTooLarge, "payload_too_large", "the request body is larger than the server accepts (--max-body)")
+        case let e as InputError:
+            return APIError(.badRequest, "invalid_request", e.problem, field: e.field)
+        case let e as IndexError where e.code == .invalidArgument:
+            return APIError(.badRequest, "invalid_request", e.detail)
+        case let e as HTTPError:
+            switch e.status {
+            case .notFound: return APIError(.notFound, "not_found", "no route \(request.method) \(request.uri.path)")
+            case .methodNotAllowed: return APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
+            case .contentTooLarge: return APIError(.contentTooLarge, "payload_too_large", "the request body is too large")
+            case .badRequest: return APIError(.badRequest, "invalid_request", e.body ?? "bad request")
+            default: return APIError(e.status, "http_\(e.status.code)", e.body ?? e.status.reasonPhrase)
+            }
+        case let e as any HTTPResponseError:
+            return APIError(e.status, "http_\(e.status.code)", "\(e)")
+        default:
+            return APIError(.internalServerError, "internal", "internal error: \(error)")
+        }
+    }
+}
+
+/// Requires `Authorization: Bearer <key>` on every route except `/health` and the page's static
+/// files (the page asks for the key and sends it with its API calls).
+struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let key: String
+    static var open: Set<String> { ["/health", "/", "/favicon.svg"] }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.open.contains(request.uri.path) { return try await next(request, context) }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              constantTimeEqual(Array(header.utf8.dropFirst(7)), Array(key.utf8))
+        else {
+            throw APIError(.unauthorized, "unauthorized", "this server needs an API key: send Authorization: Bearer <key>")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of the key.
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    var diff = UInt8(a.count == b.count ? 0 : 1)
+    for i in 0..<max(a.count, b.count) {
+        diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+    }
+    return diff == 0
+}
+
+/// Commits collections every `interval`, so the write-ahead logs stay short and restarts fast.
+struct PeriodicCommit: Service {
+    let store: CollectionStore
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                // Commits write files and fsync: off the cooperative threads.
+                let problems = await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(returning: store.commitAll()) }
+                }
+                for problem in problems { logger.error("\(problem)") }
+            }
+        }
+    }
+}

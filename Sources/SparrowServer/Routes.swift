@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+import Logging
+import Sparrow
+
+/// How a server behaves: where it listens, what it accepts.
+public struct ServerConfiguration: Sendable {
+    /// The address to bind; loopback unless asked otherwise.
+    public var host = "127.0.0.1"
+    public var port = 7700
+    /// When set, every route but `/health` and the page's static files needs
+    /// `Authorization: Bearer <key>`.
+    public var apiKey: String?
+    /// The largest request body accepted (413 beyond).
+    public var maxBodyBytes = 64 << 20
+    /// The largest `k` a search may ask for.
+    public var maxK = 1000
+    /// The most queries one `search/batch` request may hold.
+    public var maxBatchQueries = 1000
+    /// How long a request may wait for a write, an encoding or a commit before it is answered
+    /// with 503 (the work itself still completes).
+    public var requestTimeout: Duration = .seconds(30)
+    /// How often collections with changes are committed (the write-ahead log is then emptied).
+    public var commitInterval: Duration = .seconds(5)
+    /// How long an idle connection stays open.
+    public var idleTimeout: Duration = .seconds(60)
+
+    public init() {}
+}
+
+/// The HTTP service over a ``CollectionStore``: the JSON API, the search page, `/metrics` and
+/// `/openapi.json`.
+///
+/// ```swift
+/// let store = try CollectionStore(root: "/tmp/sparrow-data")
+/// let app = SparrowService.application(store: store, configuration: ServerConfiguration(), logger: Logger(label: "sparrow"))
+/// try await app.runService()   // until SIGTERM or SIGINT
+/// ```
+public enum SparrowService {
+    public typealias Context = BasicRequestContext
+
+    /// The router with every route and middleware (what tests drive without a socket).
+    public static func router(store: CollectionStore, configuration: ServerConfiguration) -> Router<Context> {
+        _ = ServerMetrics.registry   // swift-metrics must be bootstrapped before the middleware makes its metrics
+        let router = Router(context: Context.self)
+        router.middlewares.add(LogRequestsMiddleware(.info))
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(JSONErrorMiddleware())
+        if let key = configuration.apiKey { router.middlewares.add(BearerAuthMiddleware(key: key)) }
+        let api = API(store: store, configuration: configuration)
+
+        router.get("/") { _, _ in Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: SearchPage.html))) }
+        router.get("/favicon.svg") { _, _ in Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(string: SearchPage.icon))) }
+        router.get("/health") { _, _ in jsonResponse(.object(["status": .string("ok")])) }
+        router.get("/ready") { _, _ in jsonResponse(.object(["status": .string("ready"), "collections": .int(store.all.count)])) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: ServerMetrics.render(store: store))))
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+
+        router.get("/collections") { _, _ in jsonResponse(.object(["collections": .array(store.all.map(api.describe))])) }
+        router.put("/collections/:name") { request, context in
+            try await api.create(name: context.parameters.require("name"), body: api.body(request))
+        }
+        router.get("/collections/:name") { _, context in
+            jsonResponse(api.describe(try store.collection(named: context.parameters.require("name"))))
+        }
+        router.delete("/collections/:name") { _, context in
+            let name = try context.parameters.require("name")
+            try store.remove(name: name)
+            return jsonResponse(.object(["deleted": .string(name)]))
+        }
+        router.post("/collections/:name/documents") { request, context in
+            let c = try store.collection(named: context.parameters.require("name"))
+            return try await api.upsert(c, body: api.body(request))
+        }
+        router.post("/collections/:name/documents/delete") { request, context in
+            let c = try store.collection(named: context.parameters.require("name"))
+            return try await api.deleteBatch(c, body: api.body(request))
+        }
+        router.get("/collections/:name/documents/:id") { _, context in
+            let c = try store.collection(named: context.parameters.require("name"))
+            return try api.document(c, id: context.parameters.require("id"))
+        }
+        router.delete("/collections/:name/documents/:id") { _, context in
+            let c = try store.collection(named: context.parameters.require("name"))
+            return try await api.delete(c, id: context.parameters.require("id"))
+        }
+        router.post("/collections/:name/search") { request, context in
+            let c = try store.collection(named: context.parameters.require("name"))
+            let body = try await api.body(request)
+            let query = try parseSearch(parseBody(body), path: "", maxK: configuration.maxK)
+            return jsonResponse(try api.search(c, query))
+        }
+        router.post("/collections/:name/search/batch") { request, context in
+            let c = try store.collection(named: context.parameters.require("name"))
+            return try await api.searchBatch(c, body: api.body(request))
+        }
+        return router
+    }
+
+    /// The application: the router on `configuration.host:port`, plus the service that commits
+    /// collections every `commitInterval`.
+    public static func application(store: CollectionStore, configuration: ServerConfiguration, logger: Logger,
+                                   onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(store: store, configuration: configuration),
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeout.components.seconds)))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Sparrow"),
+            services: [PeriodicCommit(store: store, interval: configuration.commitInterval, logger: logger)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets requests in flight finish, commits every
+    /// collection and returns.
+    public static func run(store: CollectionStore, configuration: ServerConfiguration, logger: Logger,
+                           onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        for warning in store.warnings { logger.warning("\(warning)") }
+        let app = application(store: store, configuration: configuration, logger: logger, onServerRunning: onServerRunning)
+        try await app.runService()
+        for problem in store.closeAll() { logger.error("\(problem)") }
+        logger.info("committed \(store.all.count) collection(s); stopped")
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

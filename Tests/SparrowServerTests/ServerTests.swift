@@ -1,0 +1,3 @@
+import HummingbirdTesting
+import SparrowServer
+import Testing
