@@ -1,3 +1,287 @@
+import Foundation
+import Hummingbird
 import HummingbirdTesting
+import Sparrow
 import SparrowServer
+import SparrowTestSupport
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sparrow serve` as a separate process, as users run it: killed with SIGKILL while it takes
+/// writes, and driven by a real browser.
+struct ServerProcessTests {
+    /// The `sparrow` executable built beside the test bundle.
+    static var sparrowBinary: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        for candidate in [dir + "/sparrow", dir + "/../sparrow", repositoryRoot + "/.build/debug/sparrow"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return repositoryRoot + "/.build/debug/sparrow"
+    }
+
+    /// A running `sparrow serve` on a free port.
+    final class Server {
+        let process = Process()
+        let port: Int
+        let logPath: String
+
+        init(data: String, logPath: String, arguments: [String] = []) throws {
+            self.logPath = logPath
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+            process.executableURL = URL(fileURLWithPath: ServerProcessTests.sparrowBinary)
+            process.arguments = ["serve", "--data", data, "--port", "0"] + arguments
+            let log = FileHandle(forWritingAtPath: logPath)!
+            process.standardOutput = log
+            process.standardError = log
+            try process.run()
+            // The log says which port the system gave.
+            let deadline = Date().addingTimeInterval(30)
+            var found: Int?
+            while found == nil && Date() < deadline && process.isRunning {
+                let text = String(decoding: readFileBytes(logPath), as: UTF8.self)
+                if let range = text.range(of: "listening on http://127.0.0.1:") {
+                    found = Int(text[range.upperBound...].prefix { $0.isNumber })
+                } else {
+                    usleep(20_000)
+                }
+            }
+            guard let found else {
+                process.terminate()
+                throw APIError(.internalServerError, "test", "the server did not start: " + String(decoding: readFileBytes(logPath), as: UTF8.self))
+            }
+            port = found
+        }
+
+        func kill() {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        func terminate() {
+            process.terminate()   // SIGTERM: graceful
+            process.waitUntilExit()
+        }
+
+        func client() async throws -> TestClient {
+            let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(30)), eventLoopGroupProvider: .createNew)
+            client.connect()
+            return client
+        }
+    }
+
+    /// One request over a real connection: status and body text.
+    static func send(_ client: TestClient, _ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil) async throws -> (status: HTTPResponse.Status, text: String) {
+        let r = try await client.execute(.init(uri, method: method, body: body.map { ByteBuffer(string: $0) }))
+        return (r.status, r.body.map { String(buffer: $0) } ?? "")
+    }
+
+    /// The vector of document `id` as the server holds it, or nil when it holds none.
+    static func storedVector(_ client: TestClient, _ id: String) async throws -> [String: Float]? {
+        let r = try await send(client, .get, "/collections/c/documents/\(id)")
+        guard r.status == .ok, case .object(let v)? = try JSONValue.parse(Array(r.text.utf8))["vector"] else {
+            #expect(r.status == .notFound, "\(id): \(r.status) \(r.text)")
+            return nil
+        }
+        return Dictionary(uniqueKeysWithValues: v.members.map { ($0, Float($1.number!)) })
+    }
+
+    /// Runs `sparrow check` on a collection directory.
+    static func check(_ path: String) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: sparrowBinary)
+        p.arguments = ["check", path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, output)
+    }
+
+    enum Operation: Sendable {
+        case upsert([String: [String: Float]])
+        case delete([String])
+
+        func apply(to model: inout [String: [String: Float]]) {
+            switch self {
+            case .upsert(let docs): for (id, v) in docs { model[id] = v }
+            case .delete(let ids): for id in ids { model[id] = nil }
+            }
+        }
+    }
+
+    /// What the writer saw: the operations acknowledged with 200, in order, and the one it had
+    /// sent when the server died (applied wholly or not at all).
+    final class Journal: @unchecked Sendable {
+        private let lock = NSLock()
+        private var acknowledged: [Operation] = []
+        private var inFlight: Operation?
+        func send(_ op: Operation) { lock.withLock { inFlight = op } }
+        func ack() { lock.withLock { if let op = inFlight { acknowledged.append(op) }; inFlight = nil } }
+        func fail() { /* the server died: the operation stays in flight */ }
+        var state: ([Operation], Operation?) { lock.withLock { (acknowledged, inFlight) } }
+        func reset() { lock.withLock { acknowledged = []; inFlight = nil } }
+    }
+
+    @Test("SIGKILL during streamed upserts and deletes loses no acknowledged write and resurrects no acknowledged delete")
+    func crashes() async throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let data = dir + "/data"
+        var rng = SeededRandom(seed: 99)
+        var model: [String: [String: Float]] = [:]
+        let ids = (0..<200).map { "d\($0)" }
+        let vocabulary = (0..<40).map { "t\($0)" }
+        var acknowledgedTotal = 0
+        var inFlightApplied = 0
+        var inFlightDropped = 0
+        for round in 0..<12 {
+            let server = try Server(data: data, logPath: dir + "/serve-\(round).log", arguments: ["--commit-interval", "0.3"])
+            let client = try await server.client()
+            if round == 0 {
+                let r = try await Self.send(client, .put, "/collections/c", #"{"range_size": 8}"#)
+                #expect(r.status == .created, "\(r.text)")
+            }
+            // After a restart, the collection holds exactly what was acknowledged (the operation in
+            // flight at the kill counts wholly or not at all).
+            var live: [String: [String: Float]] = [:]
+            for id in ids {
+                if let v = try await Self.storedVector(client, id) { live[id] = v }
+            }
+            #expect(live == model, "round \(round): the restarted server holds \(live.count) documents, the acknowledged writes \(model.count)")
+            if live != model { break }
+
+            // Stream writes for a random moment, then kill the server.
+            let journal = Journal()
+            var plan: [(Operation, String, String)] = []
+            for _ in 0..<400 {
+                if Int.random(in: 0..<4, using: &rng) == 0 {
+                    let victims = (0..<Int.random(in: 1...5, using: &rng)).map { _ in ids.randomElement(using: &rng)! }
+                    plan.append((.delete(victims), "/collections/c/documents/delete", #"{"ids": [\#(victims.map(jsonString).joined(separator: ","))]}"#))
+                } else {
+                    var docs: [String: [String: Float]] = [:]
+                    for _ in 0..<Int.random(in: 1...8, using: &rng) {
+                        let terms = Set((0..<Int.random(in: 1...6, using: &rng)).map { _ in vocabulary.randomElement(using: &rng)! })
+                        docs[ids.randomElement(using: &rng)!] = Dictionary(uniqueKeysWithValues: terms.map { ($0, Float(Int.random(in: 1...999, using: &rng)) / 100) })
+                    }
+                    let body = "[" + docs.map { id, v in
+                        #"{"id": "\#(id)", "vector": {\#(v.map { "\(jsonString($0)): \($1)" }.joined(separator: ","))}}"#
+                    }.joined(separator: ",") + "]"
+                    plan.append((.upsert(docs), "/collections/c/documents", body))
+                }
+            }
+            let killAfter = UInt64(Int.random(in: 50...700, using: &rng)) * 1_000_000
+            let writer = Task {
+                for (op, uri, body) in plan {
+                    journal.send(op)
+                    guard let r = try? await Self.send(client, .post, uri, body) else { return }
+                    guard r.status == .ok else {
+                        Issue.record("a write was refused: \(r.status) \(r.text)")
+                        return
+                    }
+                    journal.ack()
+                }
+            }
+            try await Task.sleep(nanoseconds: killAfter)
+            server.kill()
+            await writer.value
+            try? await client.shutdown()
+            let (acknowledged, inFlight) = journal.state
+            for op in acknowledged { op.apply(to: &model) }
+            acknowledgedTotal += acknowledged.count
+            // The directory left by the kill passes the full check.
+            let (status, output) = try Self.check(data + "/c")
+            #expect(status == 0, "round \(round): sparrow check: \(output)")
+            // The operation in flight may have been applied: find out from the next start.
+            if let inFlight {
+                let probe = try Server(data: data, logPath: dir + "/probe-\(round).log")
+                let probeClient = try await probe.client()
+                var withIt = model
+                inFlight.apply(to: &withIt)
+                var touched: [String] = []
+                switch inFlight {
+                case .upsert(let docs): touched = Array(docs.keys)
+                case .delete(let victims): touched = victims
+                }
+                var applied = true
+                var notApplied = true
+                for id in touched {
+                    let got = try await Self.storedVector(probeClient, id)
+                    if got != withIt[id] { applied = false }
+                    if got != model[id] { notApplied = false }
+                }
+                let agreesWith: Bool? = applied ? true : notApplied ? false : nil
+                try? await probeClient.shutdown()
+                probe.terminate()
+                #expect(agreesWith != nil, "round \(round): the batch in flight was applied by halves")
+                if agreesWith == true { model = withIt; inFlightApplied += 1 } else { inFlightDropped += 1 }
+            }
+        }
+        // The kills landed while writes streamed: many acknowledged, some caught in flight.
+        print("crash test: \(acknowledgedTotal) acknowledged writes in 12 rounds; in flight at the kill: \(inFlightApplied) applied, \(inFlightDropped) not")
+        #expect(acknowledgedTotal >= 100 && model.count > 20)
+    }
+
+    /// Runs headless Chromium on `url` and returns the DOM after the page's scripts ran.
+    static func renderedDOM(_ url: String) throws -> String {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+            .first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw APIError(.internalServerError, "test", "Chromium is not installed (.ci/run installs Debian's chromium package)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chromium)
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=" + makeTemporaryDirectory("chromium"),
+                       "--virtual-time-budget=15000", "--dump-dom", url]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return dom
+    }
+
+    /// The texts of the elements `<TAG class="CLASS">text</TAG>` in `html`, in order.
+    static func texts(ofClass name: String, in html: String) -> [String] {
+        html.components(separatedBy: #"class="\#(name)">"#).dropFirst().map { String($0.prefix { $0 != "<" }) }
+    }
+
+    @Test("the search page in headless Chromium lists collections, searches, and shows ranked hits, time and statistics")
+    func browser() async throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let server = try Server(data: dir + "/data", logPath: dir + "/serve.log")
+        defer { server.terminate() }
+        let client = try await server.client()
+        _ = try await Self.send(client, .put, "/collections/toy")
+        _ = try await Self.send(client, .put, "/collections/other")
+        let added = try await Self.send(client, .post, "/collections/toy/documents", Toy.documentsText)
+        #expect(added.status == .ok)
+        try? await client.shutdown()
+
+        // What the library answers for the same vector.
+        let fresh = try SearchIndex.build(fromVectorFile: Toy.documentsPath)
+        let query = SparseQuery(["manhattan": 1.5, "project": 1.0])
+        let want = try fresh.search(query, k: 3)
+        let vector = #"{"manhattan":1.5,"project":1}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let dom = try Self.renderedDOM("http://127.0.0.1:\(server.port)/?collection=toy&k=3&q=\(vector)")
+        #expect(Self.texts(ofClass: "id", in: dom) == want.map(\.id), "\(dom.suffix(3000))")
+        #expect(Self.texts(ofClass: "score", in: dom) == want.map { String(format: "%.4f", $0.score) })
+        #expect(Self.texts(ofClass: "rank", in: dom) == ["1", "2", "3"])
+        let contents = Self.texts(ofClass: "content", in: dom)
+        #expect(contents.count == 3 && contents.allSatisfy { $0.contains("Manhattan") })
+        #expect(dom.contains("3 hits in"), "\(dom.suffix(2000))")
+        // The collection picker lists both collections, the chosen one selected, and its statistics.
+        #expect(dom.contains(#"<option value="other">other (0)</option>"#) && dom.contains(#"<option value="toy">toy (20)</option>"#))
+        #expect(dom.contains("<dt>documents</dt><dd>20</dd>") && dom.contains("<dt>kind</dt><dd>vectors</dd>"))
+        // A text query on a vector collection shows the server's explanation.
+        let refused = try Self.renderedDOM("http://127.0.0.1:\(server.port)/?collection=toy&q=atomic+bomb")
+        #expect(refused.contains(#"class="error""#) && refused.contains("holds sparse vectors"), "\(refused.suffix(2000))")
+        #expect(Self.texts(ofClass: "id", in: refused).isEmpty)
+    }
+}
