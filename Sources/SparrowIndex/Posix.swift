@@ -51,7 +51,13 @@ enum Posix {
         return names.sorted()
     }
 
+    /// Creates `path` and any missing parents (`mkdir -p`).
     static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT else { throw ioError("mkdir", path) }
+        let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        guard !parent.isEmpty, parent != path else { throw ioError("mkdir", path) }
+        try makeDirectory(parent)
         if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ioError("mkdir", path) }
     }
 

@@ -46,7 +46,9 @@ enum SearchPage {
   .rank { color: var(--muted); font-variant-numeric: tabular-nums; }
   .id { font-weight: 600; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
   .score { font-variant-numeric: tabular-nums; color: var(--accent); font-weight: 600; }
-  .content { grid-column: 2 / 4; color: #3a4654; font-size: 14px; white-space: pre-wrap; overflow-wrap: anywhere; }
+  .content { grid-column: 2 / 4; color: #3a4654; font-size: 14px; white-space: pre-wrap; overflow-wrap: anywhere;
+             display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; cursor: pointer; }
+  .content.open { -webkit-line-clamp: unset; }
   .content.none { color: var(--muted); font-style: italic; }
   @media (max-width: 760px) { main { grid-template-columns: 1fr; } }
 </style>
@@ -140,6 +142,7 @@ async function search() {
       const id = document.createElement("span"); id.className = "id"; id.textContent = h.id;
       const score = document.createElement("span"); score.className = "score"; score.textContent = h.score.toFixed(4);
       const content = document.createElement("div"); content.className = "content" + (h.content ? "" : " none"); content.textContent = h.content || "(no stored content)";
+      content.title = "click to show all"; content.addEventListener("click", () => content.classList.toggle("open"));
       li.append(rank, id, score, content); return li;
     }));
     status(result.hits.length + " hits in " + (result.took_us / 1000).toFixed(2) + " ms (" + roundTrip.toFixed(1) + " ms round trip)");

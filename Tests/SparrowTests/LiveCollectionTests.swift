@@ -229,6 +229,11 @@ struct LiveCollectionTests {
         #expect(reopened.snapshot.documentCount == 1)
         #expect(reopened.snapshot.document(id: "a") == nil && reopened.snapshot.document(id: "b") != nil)
         try reopened.close()
+        // Missing parent directories are created, as mkdir -p does.
+        try rebuilt.write(to: dir + "/deep/er/index")
+        let deep = try IndexWriter.open(at: dir + "/new/parent/collection", creating: IndexSettings())
+        try deep.close()
+        #expect(SearchIndex.holdsIndex(at: dir + "/deep/er/index") && SearchIndex.holdsIndex(at: dir + "/new/parent/collection"))
     }
 
     @Test("a rejected batch applies nothing; a second writer is refused; a torn log tail is cut and reported")
