@@ -248,7 +248,10 @@ struct ServerProcessTests {
 
     /// The texts of the elements `<TAG class="CLASS">text</TAG>` in `html`, in order.
     static func texts(ofClass name: String, in html: String) -> [String] {
-        html.components(separatedBy: #"class="\#(name)">"#).dropFirst().map { String($0.prefix { $0 != "<" }) }
+        html.components(separatedBy: #"class="\#(name)""#).dropFirst().compactMap { rest in
+            guard let close = rest.firstIndex(of: ">"), rest[..<close].allSatisfy({ $0 != "<" }) else { return nil }
+            return String(rest[rest.index(after: close)...].prefix { $0 != "<" })
+        }
     }
 
     @Test("the search page in headless Chromium lists collections, searches, and shows ranked hits, time and statistics")
