@@ -43,7 +43,7 @@ request = function()
 end
 LUA
 # Upserts: batches of 10 documents every 20 ms on one connection (at most 500 documents/s).
-case "$DOCS" in *.gz) zcat "$DOCS" ;; *) cat "$DOCS" ;; esac | head -20000 > "$OUT/upserts.jsonl"
+{ case "$DOCS" in *.gz) zcat "$DOCS" ;; *) cat "$DOCS" ;; esac || true; } | head -20000 > "$OUT/upserts.jsonl"
 cat > "$OUT/upsert.lua" <<LUA
 local batches, batch = {}, {}
 for line in io.lines("$OUT/upserts.jsonl") do
@@ -68,9 +68,23 @@ URL="http://127.0.0.1:$PORT"
 # Warm up (page cache, scratch buffers).
 $CC wrk -t1 -c1 -d5s -s "$OUT/search.lua" "$URL" >/dev/null
 
+echo "== the floor: GET /health (no search), 1 connection, 20s"
+$CC wrk -t1 -c1 -d20s --latency "$URL/health" | grep -E "50%|99%|Requests/sec|Non-2xx|Socket errors" || true
+if command -v nginx >/dev/null; then
+  # What the machine's loopback and wrk cost with a server in C answering a constant, same cores.
+  mkdir -p "$OUT/nginx"
+  printf 'worker_processes 1; daemon on; pid %s/nginx.pid; error_log %s/error.log;\nevents { worker_connections 64; }\nhttp { access_log off; server { listen 127.0.0.1:%s; location / { return 200 "{\\"status\\":\\"ok\\"}"; } } }\n' \
+    "$OUT/nginx" "$OUT/nginx" $((PORT + 1)) > "$OUT/nginx/nginx.conf"
+  $SC nginx -c "$OUT/nginx/nginx.conf" -p "$OUT/nginx"
+  echo "== nginx answering a constant, 1 connection, 20s"
+  $CC wrk -t1 -c1 -d20s --latency "http://127.0.0.1:$((PORT + 1))/" | grep -E "50%|99%|Requests/sec" || true
+  kill "$(cat "$OUT/nginx/nginx.pid")"
+fi
+
 for c in ${CONNECTIONS:-1 4}; do
   echo "== search alone, $c connection(s), $D"
   $CC wrk -t1 -c"$c" -d"$D" -s "$OUT/search.lua" --latency "$URL"
+  echo "(no Non-2xx or Socket errors line above means 0 errors)"
 done
 for c in ${CONNECTIONS:-1 4}; do
   echo "== search with the upsert stream, $c connection(s), $D"
@@ -80,7 +94,7 @@ for c in ${CONNECTIONS:-1 4}; do
   $CC wrk -t1 -c"$c" -d"$D" -s "$OUT/search.lua" --latency "$URL"
   wait $UP
   echo "-- the upsert stream (10 documents per request):"
-  grep -E "requests in|Non-2xx|Socket errors|50%|99%" "$OUT/upserts-$c.log"
+  grep -E "requests in|Non-2xx|Socket errors|50%|99%" "$OUT/upserts-$c.log" || true
   echo "   collection: before $before, after $(curl -s "$URL/collections/msmarco" | grep -o '"documents":[0-9]*\|"segments":[0-9]*\|"merges_completed":[0-9]*' | tr '\n' ' ')"
 done
 echo "== server peak RSS: $(grep VmHWM /proc/$SERVER/status)"

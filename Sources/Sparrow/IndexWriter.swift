@@ -94,7 +94,8 @@ public final class IndexWriter: @unchecked Sendable {
     private var mergeProblems: [String] = []
     private var mergesCompleted = 0
     private let merges = DispatchGroup()
-    private let mergeQueue = DispatchQueue(label: "sparrow.merge")
+    /// Query scratch memory every published snapshot shares.
+    private let scratch = ScratchPool()
 
     /// One segment of the collection: committed (with a name) or in the buffer.
     struct Entry {
@@ -169,7 +170,7 @@ public final class IndexWriter: @unchecked Sendable {
         self.entries = entries
         // Published by `open` once the log is replayed (a text collection's snapshot costs a pass
         // over its postings).
-        self.published = Mutex(SearchIndex(views: [], settings: settings))
+        self.published = Mutex(SearchIndex(views: [], settings: settings, scratch: scratch))
     }
 
     /// The collection as it is now: every acknowledged write is in it. Searching it never waits
@@ -364,7 +365,7 @@ public final class IndexWriter: @unchecked Sendable {
     }
 
     private func publish() {
-        let index = SearchIndex(views: entries.map(\.view), settings: settings)
+        let index = SearchIndex(views: entries.map(\.view), settings: settings, scratch: scratch)
         published.withLock { $0 = index }
     }
 
@@ -473,10 +474,15 @@ public final class IndexWriter: @unchecked Sendable {
         // `waitForMerges` returns: a writer dropped after waiting releases its lock at once, so the
         // directory can be opened again straight away.
         let group = merges
-        mergeQueue.async { [weak self] in
+        // A thread of its own at a lower priority (nice +10), so that a merge yields the CPU to
+        // searches and writes: it is the work that can wait.
+        let thread = Thread { [weak self] in
+            lowerThreadPriority()
             self?.runMerge(sources, output: output)
             group.leave()
         }
+        thread.name = "sparrow.merge"
+        thread.start()
     }
 
     private func runMerge(_ sources: [(name: String, view: SegmentView)], output: String) {
@@ -615,4 +621,12 @@ struct TieredMergePolicy {
         }
         return nil
     }
+}
+
+/// Lowers the calling thread's scheduling priority to nice +10 (on Linux, `setpriority` with
+/// `who` 0 applies to the calling thread only, not to the whole process).
+private func lowerThreadPriority() {
+    #if os(Linux)
+    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+    #endif
 }

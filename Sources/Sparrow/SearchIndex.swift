@@ -25,12 +25,15 @@ public final class SearchIndex: @unchecked Sendable {
     let storedViews: [SegmentView]
     /// What holds for every segment.
     public let settings: IndexSettings
-    /// Query working memory, reused across searches (one per concurrent search).
-    private let scratchPool = Mutex<[QueryScratch]>([])
+    /// Query working memory, reused across searches (one per concurrent search); a writer hands
+    /// the same pool to every snapshot it publishes, so a write does not cost the next searches
+    /// fresh accumulators.
+    private let scratchPool: ScratchPool
 
     /// An index over `views`; a text collection's segments are given the collection's BM25 weights.
-    init(views: [SegmentView], settings: IndexSettings) {
+    init(views: [SegmentView], settings: IndexSettings, scratch: ScratchPool = ScratchPool()) {
         storedViews = views
+        scratchPool = scratch
         var settings = settings
         if let text = settings.text {
             let stats = TextReweighting.statistics(of: views)
@@ -269,15 +272,9 @@ public final class SearchIndex: @unchecked Sendable {
         }
     }
 
-    private func takeScratch() -> QueryScratch {
-        scratchPool.withLock { $0.popLast() } ?? QueryScratch()
-    }
+    private func takeScratch() -> QueryScratch { scratchPool.take() }
 
-    private func returnScratch(_ scratch: QueryScratch) {
-        scratchPool.withLock { pool in
-            if pool.count < 8 { pool.append(scratch) }
-        }
-    }
+    private func returnScratch(_ scratch: QueryScratch) { scratchPool.give(back: scratch) }
 
     /// The query tokens no segment of this index knows (they cannot match).
     public func unknownTokens(of query: VectorRecord) -> [String] {
@@ -313,6 +310,20 @@ public final class SearchIndex: @unchecked Sendable {
             return StoredDocument(id: id, text: segment.text(of: d), tokens: tokens, weights: weights)
         }
         return nil
+    }
+}
+
+/// Query scratch memory shared by the snapshots of one collection: up to eight idle scratches
+/// (one per concurrent search), each grown to the largest segment it has served.
+final class ScratchPool: Sendable {
+    private let idle = Mutex<[QueryScratch]>([])
+
+    func take() -> QueryScratch { idle.withLock { $0.popLast() } ?? QueryScratch() }
+
+    func give(back scratch: QueryScratch) {
+        idle.withLock { pool in
+            if pool.count < 8 { pool.append(scratch) }
+        }
     }
 }
 

@@ -13,7 +13,7 @@ struct API: Sendable {
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
-    /// Runs blocking work on the collection's queue, answering 503 if it takes longer than the
+    /// Runs blocking work on the collection's worker, answering 503 if it takes longer than the
     /// request timeout (the work still completes: a write acknowledged late is still applied).
     func blocking<T: Sendable>(_ c: ServedCollection, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await c.run(timeout: configuration.requestTimeout, body)
@@ -67,18 +67,20 @@ struct API: Sendable {
 
     func upsert(_ c: ServedCollection, body: [UInt8]) async throws -> Response {
         let start = ContinuousClock.now
-        let documents = try parseDocuments(body)
         let kind = c.kind
-        for d in documents {
-            if kind == "text", d.vector != nil {
-                throw APIError.invalid(d.path + ".vector", "collection \"\(c.name)\" analyses text with BM25: send \"text\", not a vector")
-            }
-            if kind == "vectors", d.text != nil {
-                throw APIError.invalid(d.path + ".text", "collection \"\(c.name)\" holds sparse vectors: send \"vector\" (it has no encoder for text)")
-            }
-        }
+        let name = c.name
         let writer = c.writer
+        // Parsing a batch takes as long as scoring many queries: it runs on the worker too.
         let result = try await blocking(c) { () throws -> UpsertResult in
+            let documents = try parseDocuments(body)
+            for d in documents {
+                if kind == "text", d.vector != nil {
+                    throw APIError.invalid(d.path + ".vector", "collection \"\(name)\" analyses text with BM25: send \"text\", not a vector")
+                }
+                if kind == "vectors", d.text != nil {
+                    throw APIError.invalid(d.path + ".text", "collection \"\(name)\" holds sparse vectors: send \"vector\" (it has no encoder for text)")
+                }
+            }
             if kind == "encoded", documents.contains(where: { $0.vector != nil }) {
                 // Vectors sent to an encoded collection must use the model's vocabulary.
                 let vocabulary = try writer.recordedEncoder().tokenizer.ids

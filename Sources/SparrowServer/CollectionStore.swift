@@ -8,14 +8,14 @@ import Synchronization
 public final class ServedCollection: Sendable {
     public let name: String
     public let writer: IndexWriter
-    /// Blocking work (logging with fsync, encoding, commits) runs here, off Swift's cooperative
-    /// threads, one job at a time per collection.
-    let queue: DispatchQueue
+    /// Blocking work (parsing batches, logging with fsync, encoding, commits) runs here, off the
+    /// threads that answer searches, one job at a time per collection, at a lower priority.
+    let worker: Worker
 
     init(name: String, writer: IndexWriter) {
         self.name = name
         self.writer = writer
-        self.queue = DispatchQueue(label: "sparrow.collection.\(name)")
+        self.worker = Worker(name: "sparrow.collection.\(name)")
     }
 
     /// What the collection holds: `vectors`, `text` (BM25) or `encoded` (a SPLADE model).
@@ -24,7 +24,7 @@ public final class ServedCollection: Sendable {
         return settings.text != nil ? "text" : settings.encoder != nil ? "encoded" : "vectors"
     }
 
-    /// Runs `body` on the collection's queue and waits for it without blocking a thread; after
+    /// Runs `body` on the collection's worker and waits for it without blocking a thread; after
     /// `timeout` the wait ends with a 503 (`body` still runs to its end).
     func run<T: Sendable>(timeout: Duration, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         let answered = Mutex(false)
@@ -36,7 +36,7 @@ public final class ServedCollection: Sendable {
                 }
                 if first { continuation.resume(with: result) }
             }
-            queue.async { answer(Result { try body() }) }
+            worker.async { answer(Result { try body() }) }
             let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
                 answer(.failure(APIError(.serviceUnavailable, "timeout",
@@ -126,7 +126,7 @@ public final class CollectionStore: Sendable {
         try Self.requireValidName(name)
         let removed = collections.withLock { $0.removeValue(forKey: name) }
         guard let removed else { throw APIError.notFound("no collection named \"\(name)\"") }
-        removed.queue.sync { _ = try? removed.writer.close() }
+        _ = try? removed.worker.sync { try removed.writer.close() }
         try FileManager.default.removeItem(atPath: root + "/" + name)
     }
 
@@ -134,7 +134,7 @@ public final class CollectionStore: Sendable {
     public func commitAll() -> [String] {
         var problems: [String] = []
         for c in all {
-            do { try c.queue.sync { try c.writer.commit() } } catch { problems.append("collection \(c.name): commit failed: \(error)") }
+            do { try c.worker.sync { try c.writer.commit() } } catch { problems.append("collection \(c.name): commit failed: \(error)") }
         }
         return problems
     }
@@ -143,7 +143,7 @@ public final class CollectionStore: Sendable {
     public func closeAll() -> [String] {
         var problems: [String] = []
         for c in all {
-            do { try c.queue.sync { try c.writer.close() } } catch { problems.append("collection \(c.name): close failed: \(error)") }
+            do { try c.worker.sync { try c.writer.close() } } catch { problems.append("collection \(c.name): close failed: \(error)") }
         }
         return problems
     }

@@ -9,13 +9,23 @@ import Sparrow
 /// errors as they are, the router's (404, 405, 413) with their status, Sparrow's input and index
 /// errors as 400, anything else as 500 (logged; never a crash).
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The routes, to tell a path served with other methods (405) from an unknown path (404).
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             return jsonResponse(error.body, status: error.status)
         } catch {
-            let api = Self.translate(error, request: request)
+            var api = Self.translate(error, request: request)
+            if api.status == .notFound, case let allowed = routes.methods(for: request.uri.path), !allowed.isEmpty {
+                api = APIError(.methodNotAllowed, "method_not_allowed",
+                               "\(request.method) is not allowed on \(request.uri.path); use " + allowed.joined(separator: ", "))
+                var response = jsonResponse(api.body, status: api.status)
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             if api.status == .internalServerError {
                 context.logger.error("internal error: \(String(reflecting: error))")
             }
@@ -44,6 +54,24 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         default:
             return APIError(.internalServerError, "internal", "internal error: \(error)")
         }
+    }
+}
+
+/// The router's (method, path) pairs, filled in once the routes are registered.
+final class RouteTable: @unchecked Sendable {
+    private(set) var routes: [(method: String, segments: [Substring])] = []
+
+    func fill(_ list: [(method: String, path: String)]) {
+        routes = list.map { ($0.method, $0.path.split(separator: "/")) }
+    }
+
+    /// The methods served on `path` (parameters match any one segment).
+    func methods(for path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        return routes.filter { route in
+            route.segments.count == parts.count
+                && zip(route.segments, parts).allSatisfy { $0.hasPrefix(":") || $0.hasPrefix("{") || $0 == $1 }
+        }.map(\.method).sorted()
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Sparrow
-import SparrowServer
+@testable import SparrowServer
 import SparrowTestSupport
 import Testing
 
@@ -213,6 +213,7 @@ struct APITests {
         (.get, "/collections/v/documents/missing", nil, .notFound, "not_found", nil),
         (.delete, "/collections/v/documents/missing", nil, .notFound, "not_found", nil),
         (.get, "/no/such/route", nil, .notFound, "not_found", nil),
+        (.patch, "/collections/v", "{}", .methodNotAllowed, "method_not_allowed", nil),
     ]
 
     @Test("bad input: 400 naming the JSON path, 404 for what is not there, and nothing of a rejected batch applied")
@@ -258,6 +259,22 @@ struct APITests {
             #expect(r.status == .badRequest && r.errorField == "k")
             r = try await call(client, .post, "/collections/v/search", #"{"vector": {"x": 1}, "k": 5}"#, headers: auth)
             #expect(r.status == .ok)
+        }
+    }
+
+    @Test("a write slower than the request timeout is answered 503, and is still applied")
+    func timeout() async throws {
+        try await withServer({ $0.requestTimeout = .milliseconds(20) }) { client, store in
+            _ = try await call(client, .put, "/collections/t")
+            let c = try store.collection(named: "t")
+            // The collection's worker is busy for longer than the timeout.
+            c.worker.async { usleep(400_000) }
+            let r = try await call(client, .post, "/collections/t/documents", #"[{"id": "late", "vector": {"x": 1}}]"#)
+            #expect(r.status == .serviceUnavailable && r.errorCode == "timeout", "\(r.text)")
+            #expect(c.writer.snapshot.document(id: "late") == nil)
+            // The write completes on the worker all the same.
+            try c.worker.sync {}
+            #expect(c.writer.snapshot.document(id: "late") != nil)
         }
     }
 

@@ -227,6 +227,27 @@ struct ServerProcessTests {
         #expect(acknowledgedTotal >= 100 && model.count > 20)
     }
 
+    @Test("SIGTERM: requests finish, every collection is committed (the log emptied), the process exits 0")
+    func gracefulShutdown() async throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let server = try Server(data: dir + "/data", logPath: dir + "/serve.log", arguments: ["--commit-interval", "3600"])
+        let client = try await server.client()
+        _ = try await Self.send(client, .put, "/collections/c")
+        let r = try await Self.send(client, .post, "/collections/c/documents", #"[{"id": "a", "vector": {"x": 1}}, {"id": "b", "vector": {"y": 2}}]"#)
+        #expect(r.status == .ok)
+        try? await client.shutdown()
+        // Before the signal the documents are only in the log (no commit for an hour).
+        #expect(try SearchIndex.meta(at: dir + "/data/c").documents == 0)
+        server.terminate()
+        #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0,
+                "\(String(decoding: readFileBytes(server.logPath), as: UTF8.self))")
+        let committed = try SearchIndex.meta(at: dir + "/data/c")
+        #expect(committed.documents == 2)
+        #expect(readFileBytes(dir + "/data/c/wal.log").count <= 8, "the log was not emptied by the final commit")
+        #expect(try Self.check(dir + "/data/c").status == 0)
+    }
+
     /// Runs headless Chromium on `url` and returns the DOM after the page's scripts ran.
     static func renderedDOM(_ url: String) throws -> String {
         guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
