@@ -24,9 +24,6 @@ public struct ServerConfiguration: Sendable {
     public var commitInterval: Duration = .seconds(5)
     /// How long an idle connection stays open.
     public var idleTimeout: Duration = .seconds(60)
-    /// Whether requests are handled on the event loop that read them (``EventLoopTaskExecutor``)
-    /// rather than on Swift's global executor: fewer thread hops per request.
-    public var runOnEventLoops = true
 
     public init() {}
 }
@@ -127,11 +124,7 @@ public enum SparrowService {
                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         for warning in store.warnings { logger.warning("\(warning)") }
         let app = application(store: store, configuration: configuration, logger: logger, onServerRunning: onServerRunning)
-        if #available(macOS 15.0, *), configuration.runOnEventLoops {
-            try await withTaskExecutorPreference(EventLoopTaskExecutor(group: .singleton)) { try await app.runService() }
-        } else {
-            try await app.runService()
-        }
+        try await app.runService()
         for problem in store.closeAll() { logger.error("\(problem)") }
         logger.info("committed \(store.all.count) collection(s); stopped")
     }

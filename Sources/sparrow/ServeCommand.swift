@@ -52,9 +52,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
-    @Flag(name: .long, help: .hidden)   // for benchmarks: handle requests on Swift's global executor
-    var globalExecutor = false
-
     func validate() throws {
         guard maxBody >= 1 else { throw ValidationError("--max-body must be at least 1 (MiB)") }
         guard maxK >= 1 else { throw ValidationError("--max-k must be at least 1") }
@@ -73,7 +70,6 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.apiKey = apiKey ?? ProcessInfo.processInfo.environment["SPARROW_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.maxBodyBytes = maxBody << 20
         configuration.maxK = maxK
-        configuration.runOnEventLoops = !globalExecutor
         configuration.requestTimeout = .seconds(timeout)
         configuration.commitInterval = .milliseconds(Int(commitInterval * 1000))
         let store = try reportingErrors { try CollectionStore(root: data, options: WriterOptions(fsync: fsync)) }
