@@ -193,6 +193,9 @@ private struct TreeReader {
             scanner.position &+= 1
             var object = JSONObject()
             if scanner.consume(UInt8(ascii: "}")) { return .object(object) }
+            // Duplicate keys are looked for in a set once an object is larger than a few members
+            // (a sparse vector has hundreds; a linear search made parsing quadratic).
+            var seen: Set<String> = []
             repeat {
                 scanner.skipWhitespace()
                 guard scanner.current == UInt8(ascii: "\"") else {
@@ -200,7 +203,14 @@ private struct TreeReader {
                 }
                 let key = try scanner.parseString()
                 path.append(.key(key))
-                if object.keys.contains(key) { throw JSONScanner.Failure(message: "key appears twice") }
+                let repeated: Bool
+                if object.keys.count < 8 {
+                    repeated = object.keys.contains(key)
+                } else {
+                    if seen.isEmpty { seen = Set(object.keys) }
+                    repeated = !seen.insert(key).inserted
+                }
+                if repeated { throw JSONScanner.Failure(message: "key appears twice") }
                 try scanner.expect(UInt8(ascii: ":"), "':' after key \"\(key)\"")
                 let v = try value(depth: depth + 1)
                 object.keys.append(key)
@@ -221,15 +231,21 @@ private struct TreeReader {
             try scanner.expect(UInt8(ascii: "]"), "',' or ']'")
             return .array(items)
         case .literal:
+            let start = scanner.position
             switch scanner.scanWord() {
             case "true": return .bool(true)
             case "false": return .bool(false)
             case "null": return .null
-            case let word: throw JSONScanner.Failure(message: "invalid value '\(word)'")
+            case let word:
+                scanner.position = start   // the error points at the word
+                throw JSONScanner.Failure(message: "invalid value '\(word)'")
             }
         case .invalid:
             if scanner.current == UInt8(ascii: "N") || scanner.current == UInt8(ascii: "I") {
-                throw JSONScanner.Failure(message: "'\(scanner.scanWord())' is not a JSON number (weights must be finite)")
+                let start = scanner.position
+                let word = scanner.scanWord()
+                scanner.position = start
+                throw JSONScanner.Failure(message: "'\(word)' is not a JSON number (weights must be finite)")
             }
             throw JSONScanner.Failure(message: "expected a value but found \(scanner.describeCurrent())")
         }
