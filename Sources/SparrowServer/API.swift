@@ -127,13 +127,8 @@ struct API: Sendable {
     func deleteBatch(_ c: ServedCollection, body: [UInt8]) async throws -> Response {
         let m = try Members(parseBody(body), path: "", allowed: ["ids"])
         guard case .array(let items)? = m.value("ids") else { throw APIError.invalid("ids", "must be an array of document ids") }
-        var ids: [String] = []
-        for (i, item) in items.enumerated() {
-            let one = try Members(.object(JSONObject(keys: ["id"], values: [item])), path: "", allowed: ["id"])
-            do { ids.append(try one.id("id")!) } catch { throw APIError.invalid("ids[\(i)]", error.message) }
-        }
+        let batch = try items.enumerated().map { (i, item) throws(APIError) in try documentID(item, path: "ids[\(i)]") }
         let writer = c.writer
-        let batch = ids
         let deleted = try await blocking(c) { try writer.delete(ids: batch) }
         return jsonResponse(.object(["deleted": .int(deleted)]))
     }

@@ -5,6 +5,18 @@ import NIOCore
 import ServiceLifecycle
 import Sparrow
 
+/// One log line per request at info level, once it is answered: method, path, status, time taken.
+struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        if context.logger.logLevel <= .info {
+            context.logger.info("\(request.method) \(request.uri.path) \(response.status.code) \(microseconds(since: start)) µs")
+        }
+        return response
+    }
+}
+
 /// Turns every error into a JSON answer `{"error": {"code", "message", "field"}}`: the API's own
 /// errors as they are, the router's (404, 405, 413) with their status, Sparrow's input and index
 /// errors as 400, anything else as 500 (logged; never a crash).

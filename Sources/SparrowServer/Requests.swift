@@ -57,18 +57,10 @@ struct Members {
         return d
     }
 
-    /// A document id: a string or an integer, non-empty, without whitespace or control characters
-    /// (TREC run files cannot hold them).
+    /// A document id (see ``documentID(_:path:)``), or nil when absent.
     func id(_ key: String) throws(APIError) -> String? {
         guard let v = value(key) else { return nil }
-        let id: String
-        switch v {
-        case .string(let s): id = s
-        case .number(let d, let text) where d.rounded() == d && !text.contains(where: { ".eE".contains($0) }): id = text
-        default: throw APIError.invalid(at(key), "must be a string or an integer, not \(v.kindDescription)")
-        }
-        if let problem = DocumentID.problem(with: id) { throw APIError.invalid(at(key), problem) }
-        return id
+        return try documentID(v, path: at(key))
     }
 
     /// A sparse vector `{"token": weight, ...}`: weights finite, non-negative numbers.
@@ -90,6 +82,19 @@ struct Members {
         }
         return SparseQuery(tokens: o.keys, weights: weights)
     }
+}
+
+/// A document id: a string or an integer, non-empty, without whitespace or control characters
+/// (TREC run files cannot hold them).
+func documentID(_ v: JSONValue, path: String) throws(APIError) -> String {
+    let id: String
+    switch v {
+    case .string(let s): id = s
+    case .number(let d, let text) where d.rounded() == d && !text.contains(where: { ".eE".contains($0) }): id = text
+    default: throw APIError.invalid(path, "must be a string or an integer, not \(v.kindDescription)")
+    }
+    if let problem = DocumentID.problem(with: id) { throw APIError.invalid(path, problem) }
+    return id
 }
 
 /// Parses a request body as JSON; an empty body is `{}` when `emptyIsObject`.

@@ -43,8 +43,8 @@ public enum SparrowService {
     public static func router(store: CollectionStore, configuration: ServerConfiguration) -> Router<Context> {
         _ = ServerMetrics.registry   // swift-metrics must be bootstrapped before the middleware makes its metrics
         let router = Router(context: Context.self)
-        router.middlewares.add(LogRequestsMiddleware(.info))
         router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(AccessLogMiddleware())
         let routeTable = RouteTable()
         router.middlewares.add(JSONErrorMiddleware(routes: routeTable))
         if let key = configuration.apiKey { router.middlewares.add(BearerAuthMiddleware(key: key)) }

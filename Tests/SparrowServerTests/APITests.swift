@@ -196,6 +196,11 @@ struct APITests {
         (.post, "/collections/v/search/batch", #"{"queries": {"vector": {"x": 1}}}"#, .badRequest, "invalid_request", "queries"),
         (.post, "/collections/v/documents/delete", #"{"ids": ["a", "b c"]}"#, .badRequest, "invalid_request", "ids[1]"),
         (.post, "/collections/v/documents/delete", #"{"id": "a"}"#, .badRequest, "invalid_request", "id"),
+        // Found by schemathesis: a null id crashed the server (a forced unwrap).
+        (.post, "/collections/v/documents/delete", #"{"ids": [null]}"#, .badRequest, "invalid_request", "ids[0]"),
+        (.post, "/collections/v/documents/delete", #"{"ids": [{}]}"#, .badRequest, "invalid_request", "ids[0]"),
+        (.post, "/collections/v/documents/delete", #"{"ids": null}"#, .badRequest, "invalid_request", "ids"),
+        (.post, "/collections/v/documents", #"[{"id": null, "vector": {"x": 1}}]"#, .badRequest, "invalid_request", "documents[0].id"),
         (.put, "/collections/new", #"{"txt": true}"#, .badRequest, "invalid_request", "txt"),
         (.put, "/collections/new", #"{"text": {"analyzer": "klingon"}}"#, .badRequest, "invalid_request", "text.analyzer"),
         (.put, "/collections/new", #"{"text": {"b": 2}}"#, .badRequest, "invalid_request", "text.b"),
