@@ -77,13 +77,20 @@ final class RouteTable: @unchecked Sendable {
         routes = list.map { ($0.method, $0.path.split(separator: "/")) }
     }
 
-    /// The methods served on `path` (parameters match any one segment).
+    /// The methods served on `path` by the route the router would pick: parameters match any one
+    /// segment, and a literal segment wins over a parameter (`…/documents/delete` is not
+    /// `…/documents/{id}`).
     func methods(for path: String) -> [String] {
         let parts = path.split(separator: "/")
-        return routes.filter { route in
-            route.segments.count == parts.count
-                && zip(route.segments, parts).allSatisfy { $0.hasPrefix(":") || $0.hasPrefix("{") || $0 == $1 }
-        }.map(\.method).sorted()
+        func isParameter(_ s: Substring) -> Bool { s.hasPrefix(":") || s.hasPrefix("{") }
+        let matching = routes.filter { route in
+            route.segments.count == parts.count && zip(route.segments, parts).allSatisfy { isParameter($0) || $0 == $1 }
+        }
+        // The most specific pattern: literal segments where the others have parameters, earliest first.
+        guard let best = matching.map(\.segments).max(by: { a, b in
+            zip(a, b).first { isParameter($0) != isParameter($1) }.map { isParameter($0.0) } ?? false
+        }) else { return [] }
+        return matching.filter { $0.segments == best }.map(\.method).sorted()
     }
 }
 

@@ -10,7 +10,7 @@ enum OpenAPIDocument {
     "description": "Sparse retrieval as a service: collections of sparse vectors, BM25 text or text encoded by a SPLADE model; upserts that are durable when acknowledged; exact top-k search. Every error is JSON: {\"error\": {\"code\", \"message\", \"field\"}}, where field is the JSON path of the member at fault. With --api-key, every operation but /health and the page needs Authorization: Bearer <key>."
   },
   "servers": [{"url": "http://127.0.0.1:7700"}],
-  "security": [{"bearer": []}],
+  "security": [{"bearer": []}, {}],
   "paths": {
     "/health": {
       "get": {
@@ -185,17 +185,17 @@ enum OpenAPIDocument {
         "code": {"type": "string", "description": "invalid_json, invalid_request, not_found, conflict, unauthorized, payload_too_large, timeout, method_not_allowed, internal"},
         "message": {"type": "string"},
         "field": {"type": "string", "description": "The JSON path of the member at fault, e.g. documents[17].vector.foo"}}}}},
-      "DocumentID": {"oneOf": [{"type": "string", "pattern": "^[^\\s]+$"}, {"type": "integer"}]},
-      "Vector": {"type": "object", "description": "token: weight; weights are finite and non-negative", "additionalProperties": {"type": "number", "minimum": 0}},
-      "Document": {"type": "object", "required": ["id"], "additionalProperties": false, "properties": {
+      "DocumentID": {"oneOf": [{"type": "string", "pattern": "^[^\\u0000-\\u0020\\u007f]+$"}, {"type": "integer"}]},
+      "Vector": {"type": "object", "description": "token: weight; weights are finite, non-negative and fit a 32-bit float", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 3.4028234663852886e+38}},
+      "Document": {"type": "object", "required": ["id"], "additionalProperties": false, "oneOf": [{"required": ["vector"]}, {"required": ["text"]}], "properties": {
         "id": {"$ref": "#/components/schemas/DocumentID"},
         "vector": {"$ref": "#/components/schemas/Vector"},
         "text": {"type": "string", "description": "For text (BM25) and encoded collections"},
         "content": {"type": "string", "description": "Stored and returned with hits (a text document stores its text unless content is given)"}}},
-      "Query": {"type": "object", "additionalProperties": false, "properties": {
+      "Query": {"type": "object", "additionalProperties": false, "oneOf": [{"required": ["vector"]}, {"required": ["text"]}], "properties": {
         "vector": {"$ref": "#/components/schemas/Vector"},
         "text": {"type": "string"},
-        "k": {"type": "integer", "minimum": 1, "default": 10},
+        "k": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10, "description": "At most the server's --max-k (1000 unless set)"},
         "algorithm": {"type": "string", "enum": ["exhaustive-taat", "exhaustive-daat", "maxscore", "wand", "block-max-wand", "block-max-maxscore", "bmp", "range-taat"]},
         "content": {"type": "boolean", "default": true, "description": "Return each hit's stored content"}}},
       "SearchResult": {"type": "object", "required": ["hits", "took_us"], "properties": {
@@ -204,7 +204,7 @@ enum OpenAPIDocument {
       "Deleted": {"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "integer"}}},
       "CollectionSettings": {"type": "object", "additionalProperties": false, "properties": {
         "text": {"oneOf": [{"type": "boolean"}, {"type": "object", "additionalProperties": false, "properties": {"analyzer": {"type": "string", "enum": ["english", "standard", "simple", "whitespace"]}, "k1": {"type": "number", "minimum": 0}, "b": {"type": "number", "minimum": 0, "maximum": 1}}}]},
-        "encoder": {"type": "string", "description": "splade:MODEL_DIR"},
+        "encoder": {"type": "string", "pattern": "^splade:.+", "description": "splade:MODEL_DIR"},
         "block_size": {"type": "integer", "minimum": 1, "maximum": 65536},
         "range_size": {"type": "integer", "minimum": 0, "maximum": 256},
         "reorder": {"type": "boolean"}}},

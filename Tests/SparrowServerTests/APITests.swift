@@ -219,6 +219,7 @@ struct APITests {
         (.delete, "/collections/v/documents/missing", nil, .notFound, "not_found", nil),
         (.get, "/no/such/route", nil, .notFound, "not_found", nil),
         (.patch, "/collections/v", "{}", .methodNotAllowed, "method_not_allowed", nil),
+        (.get, "/collections/v/documents/delete", nil, .methodNotAllowed, "method_not_allowed", nil),
     ]
 
     @Test("bad input: 400 naming the JSON path, 404 for what is not there, and nothing of a rejected batch applied")
@@ -233,6 +234,9 @@ struct APITests {
                 #expect(r.headers[.contentType] == "application/json", "\(uri)")
                 #expect(r.json?["error"]?["message"]?.string?.isEmpty == false)
             }
+            // 405 says which methods the route takes (the literal route, not the {id} one).
+            #expect(try await call(client, .get, "/collections/v/documents/delete").headers[.allow] == "POST")
+            #expect(try await call(client, .put, "/collections/v/documents/x").headers[.allow] == "DELETE, GET")
             // Every rejected batch left the collection as it was.
             let r = try await call(client, .get, "/collections/v")
             #expect(r.json?["documents"]?.number == 1)
