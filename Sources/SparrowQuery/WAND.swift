@@ -44,6 +44,23 @@ func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], into top: inout TopK, sta
                 }
             }
             resort()
+            // After a step only the cursors order[0...last] have moved, and only forward: insert
+            // each into the sorted rest, from the back, shifting past the documents it overtook
+            // (PISA's bubbling), instead of re-sorting all n.
+            func reinsert(through last: Int) {
+                var j = last
+                while j >= 0 {
+                    let c = order[j]
+                    let d = cs[c].doc
+                    var i = j
+                    while i + 1 < n && cs[order[i + 1]].doc < d {
+                        order[i] = order[i + 1]
+                        i += 1
+                    }
+                    order[i] = c
+                    j -= 1
+                }
+            }
             while true {
                 // Pivot: the first cursor whose prefix bound could enter.
                 var bound: Float = 0
@@ -75,7 +92,7 @@ func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], into top: inout TopK, sta
                         var target = nearestEnd == .terminated ? nearestEnd : DocID(nearestEnd.rawValue &+ 1)
                         if p + 1 < n && cs[order[p + 1]].doc < target { target = cs[order[p + 1]].doc }
                         for j in 0...p { cs[order[j]].advance(toAtLeast: target) }
-                        resort()
+                        reinsert(through: p)
                         continue
                     }
                 }
@@ -87,10 +104,11 @@ func wandDAAT<C: MaxScoreCursor>(_ cursors: inout [C], into top: inout TopK, sta
                     for j in 0...p { cs[order[j]].next() }
                     scored &+= p + 1
                     if score > 0 && top.wouldEnter(score) { top.push(pivot, score) }
+                    reinsert(through: p)
                 } else {
                     for j in 0..<p where cs[order[j]].doc < pivot { cs[order[j]].advance(toAtLeast: pivot) }
+                    reinsert(through: p - 1)
                 }
-                resort()
             }
         }
     }

@@ -152,7 +152,10 @@ struct APITests {
             for q in ["where do sparrows nest", "atomic bomb", "sparse retrieval"] {
                 let want = try fresh.search(text: q, encoder: .splade(encoder), k: 3)
                 r = try await call(client, .post, "/collections/s/search", #"{"text": "\#(q)", "k": 3}"#)
-                #expect(hits(r).map(\.id) == want.map(\.id) && hits(r).map(\.score) == want.map(\.score), "\(q): \(r.text)")
+                // Same documents; scores to float rounding: other suites switch the encoder's kernels
+                // between AVX2 and portable C process-wide while this runs, and the two round differently.
+                #expect(hits(r).map(\.id) == want.map(\.id), "\(q): \(r.text)")
+                #expect(zip(hits(r), want).allSatisfy { abs($0.score - $1.score) <= 1e-3 * max(1, abs($1.score)) }, "\(q): \(r.text)")
             }
             r = try await call(client, .put, "/collections/s2", #"{"encoder": "splade:/nonexistent/model"}"#)
             #expect(r.status == .badRequest && r.errorField == "encoder")
@@ -276,12 +279,14 @@ struct APITests {
         try await withServer({ $0.requestTimeout = .milliseconds(20) }) { client, store in
             _ = try await call(client, .put, "/collections/t")
             let c = try store.collection(named: "t")
-            // The collection's worker is busy for longer than the timeout.
-            c.worker.async { usleep(400_000) }
+            // The collection's worker is busy until the answer has come.
+            let gate = DispatchSemaphore(value: 0)
+            c.worker.async { gate.wait() }
             let r = try await call(client, .post, "/collections/t/documents", #"[{"id": "late", "vector": {"x": 1}}]"#)
             #expect(r.status == .serviceUnavailable && r.errorCode == "timeout", "\(r.text)")
             #expect(c.writer.snapshot.document(id: "late") == nil)
             // The write completes on the worker all the same.
+            gate.signal()
             try c.worker.sync {}
             #expect(c.writer.snapshot.document(id: "late") != nil)
         }

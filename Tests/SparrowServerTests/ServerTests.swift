@@ -39,7 +39,7 @@ struct ServerProcessTests {
             process.standardError = log
             try process.run()
             // The log says which port the system gave.
-            let deadline = Date().addingTimeInterval(30)
+            let deadline = Date().addingTimeInterval(120)
             var found: Int?
             while found == nil && Date() < deadline && process.isRunning {
                 let text = String(decoding: readFileBytes(logPath), as: UTF8.self)
@@ -66,24 +66,84 @@ struct ServerProcessTests {
             process.waitUntilExit()
         }
 
-        func client() async throws -> TestClient {
-            let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(30)), eventLoopGroupProvider: .createNew)
-            client.connect()
-            return client
+        func client() -> HTTPClient { HTTPClient(port: port) }
+    }
+
+    /// A blocking HTTP/1.1 client, one connection per request (`Connection: close`). These tests
+    /// block rather than await: when the whole suite runs, CPU-bound tests occupy Swift's
+    /// cooperative threads for minutes, and an async client's timeouts then fire for no fault of
+    /// the server.
+    struct HTTPClient {
+        let port: Int
+
+        struct Failure: Error { var message: String }
+
+        func send(_ method: String, _ path: String, _ body: String? = nil) throws -> (status: Int, text: String) {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw Failure(message: "socket: \(errno)") }
+            defer { close(fd) }
+            var timeout = timeval(tv_sec: 300, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw Failure(message: "connect: \(errno)") }
+            let payload = Array((body ?? "").utf8)
+            let head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(payload.count)\r\nConnection: close\r\n\r\n"
+            let request = Array(head.utf8) + payload
+            var sent = 0
+            while sent < request.count {
+                let n = request[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { throw Failure(message: "send: \(errno)") }
+                sent += n
+            }
+            var response: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n == 0 { break }
+                guard n > 0 else { throw Failure(message: "recv: \(errno)") }
+                response += buffer[0..<n]
+            }
+            let text = String(decoding: response, as: UTF8.self)
+            guard let split = text.range(of: "\r\n\r\n"), text.hasPrefix("HTTP/1.1 "),
+                  let status = Int(text.dropFirst(9).prefix(3)) else {
+                throw Failure(message: "no HTTP response (\(response.count) bytes)")
+            }
+            let headers = text[..<split.lowerBound].lowercased()
+            var bodyText = String(text[split.upperBound...])
+            if headers.contains("transfer-encoding: chunked") { bodyText = Self.dechunk(bodyText) }
+            return (status, bodyText)
+        }
+
+        static func dechunk(_ s: String) -> String {
+            var out = ""
+            var rest = Substring(s)
+            while let line = rest.range(of: "\r\n"), let size = Int(rest[..<line.lowerBound], radix: 16), size > 0 {
+                let start = rest.utf8.index(line.upperBound, offsetBy: 0)
+                let end = rest.utf8.index(start, offsetBy: size)
+                out += rest[start..<end]
+                rest = rest[end...].dropFirst(2)
+            }
+            return out
         }
     }
 
-    /// One request over a real connection: status and body text.
-    static func send(_ client: TestClient, _ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil) async throws -> (status: HTTPResponse.Status, text: String) {
-        let r = try await client.execute(.init(uri, method: method, body: body.map { ByteBuffer(string: $0) }))
-        return (r.status, r.body.map { String(buffer: $0) } ?? "")
+    /// One request: status and body text.
+    static func send(_ client: HTTPClient, _ method: String, _ uri: String, _ body: String? = nil) throws -> (status: Int, text: String) {
+        try client.send(method, uri, body)
     }
 
     /// The vector of document `id` as the server holds it, or nil when it holds none.
-    static func storedVector(_ client: TestClient, _ id: String) async throws -> [String: Float]? {
-        let r = try await send(client, .get, "/collections/c/documents/\(id)")
-        guard r.status == .ok, case .object(let v)? = try JSONValue.parse(Array(r.text.utf8))["vector"] else {
-            #expect(r.status == .notFound, "\(id): \(r.status) \(r.text)")
+    static func storedVector(_ client: HTTPClient, _ id: String) throws -> [String: Float]? {
+        let r = try send(client, "GET", "/collections/c/documents/\(id)")
+        guard r.status == 200, case .object(let v)? = try JSONValue.parse(Array(r.text.utf8))["vector"] else {
+            #expect(r.status == 404, "\(id): \(r.status) \(r.text)")
             return nil
         }
         return Dictionary(uniqueKeysWithValues: v.members.map { ($0, Float($1.number!)) })
@@ -129,7 +189,7 @@ struct ServerProcessTests {
     }
 
     @Test("SIGKILL during streamed upserts and deletes loses no acknowledged write and resurrects no acknowledged delete")
-    func crashes() async throws {
+    func crashes() throws {
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
         let data = dir + "/data"
@@ -142,16 +202,16 @@ struct ServerProcessTests {
         var inFlightDropped = 0
         for round in 0..<12 {
             let server = try Server(data: data, logPath: dir + "/serve-\(round).log", arguments: ["--commit-interval", "0.3"])
-            let client = try await server.client()
+            let client = server.client()
             if round == 0 {
-                let r = try await Self.send(client, .put, "/collections/c", #"{"range_size": 8}"#)
-                #expect(r.status == .created, "\(r.text)")
+                let r = try Self.send(client, "PUT", "/collections/c", #"{"range_size": 8}"#)
+                #expect(r.status == 201, "\(r.text)")
             }
             // After a restart, the collection holds exactly what was acknowledged (the operation in
             // flight at the kill counts wholly or not at all).
             var live: [String: [String: Float]] = [:]
             for id in ids {
-                if let v = try await Self.storedVector(client, id) { live[id] = v }
+                if let v = try Self.storedVector(client, id) { live[id] = v }
             }
             #expect(live == model, "round \(round): the restarted server holds \(live.count) documents, the acknowledged writes \(model.count)")
             if live != model { break }
@@ -176,21 +236,23 @@ struct ServerProcessTests {
                 }
             }
             let killAfter = UInt64(Int.random(in: 50...700, using: &rng)) * 1_000_000
-            let writer = Task {
-                for (op, uri, body) in plan {
+            let finished = DispatchSemaphore(value: 0)
+            let steps = plan
+            Thread {
+                defer { finished.signal() }
+                for (op, uri, body) in steps {
                     journal.send(op)
-                    guard let r = try? await Self.send(client, .post, uri, body) else { return }
-                    guard r.status == .ok else {
+                    guard let r = try? client.send("POST", uri, body) else { return }
+                    guard r.status == 200 else {
                         Issue.record("a write was refused: \(r.status) \(r.text)")
                         return
                     }
                     journal.ack()
                 }
-            }
-            try await Task.sleep(nanoseconds: killAfter)
+            }.start()
+            usleep(UInt32(killAfter / 1000))
             server.kill()
-            await writer.value
-            try? await client.shutdown()
+            finished.wait()
             let (acknowledged, inFlight) = journal.state
             for op in acknowledged { op.apply(to: &model) }
             acknowledgedTotal += acknowledged.count
@@ -200,7 +262,7 @@ struct ServerProcessTests {
             // The operation in flight may have been applied: find out from the next start.
             if let inFlight {
                 let probe = try Server(data: data, logPath: dir + "/probe-\(round).log")
-                let probeClient = try await probe.client()
+                let probeClient = probe.client()
                 var withIt = model
                 inFlight.apply(to: &withIt)
                 var touched: [String] = []
@@ -211,12 +273,11 @@ struct ServerProcessTests {
                 var applied = true
                 var notApplied = true
                 for id in touched {
-                    let got = try await Self.storedVector(probeClient, id)
+                    let got = try Self.storedVector(probeClient, id)
                     if got != withIt[id] { applied = false }
                     if got != model[id] { notApplied = false }
                 }
                 let agreesWith: Bool? = applied ? true : notApplied ? false : nil
-                try? await probeClient.shutdown()
                 probe.terminate()
                 #expect(agreesWith != nil, "round \(round): the batch in flight was applied by halves")
                 if agreesWith == true { model = withIt; inFlightApplied += 1 } else { inFlightDropped += 1 }
@@ -228,15 +289,14 @@ struct ServerProcessTests {
     }
 
     @Test("SIGTERM: requests finish, every collection is committed (the log emptied), the process exits 0")
-    func gracefulShutdown() async throws {
+    func gracefulShutdown() throws {
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
         let server = try Server(data: dir + "/data", logPath: dir + "/serve.log", arguments: ["--commit-interval", "3600"])
-        let client = try await server.client()
-        _ = try await Self.send(client, .put, "/collections/c")
-        let r = try await Self.send(client, .post, "/collections/c/documents", #"[{"id": "a", "vector": {"x": 1}}, {"id": "b", "vector": {"y": 2}}]"#)
-        #expect(r.status == .ok)
-        try? await client.shutdown()
+        let client = server.client()
+        _ = try Self.send(client, "PUT", "/collections/c")
+        let r = try Self.send(client, "POST", "/collections/c/documents", #"[{"id": "a", "vector": {"x": 1}}, {"id": "b", "vector": {"y": 2}}]"#)
+        #expect(r.status == 200)
         // Before the signal the documents are only in the log (no commit for an hour).
         #expect(try SearchIndex.meta(at: dir + "/data/c").documents == 0)
         server.terminate()
@@ -276,17 +336,16 @@ struct ServerProcessTests {
     }
 
     @Test("the search page in headless Chromium lists collections, searches, and shows ranked hits, time and statistics")
-    func browser() async throws {
+    func browser() throws {
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
         let server = try Server(data: dir + "/data", logPath: dir + "/serve.log")
         defer { server.terminate() }
-        let client = try await server.client()
-        _ = try await Self.send(client, .put, "/collections/toy")
-        _ = try await Self.send(client, .put, "/collections/other")
-        let added = try await Self.send(client, .post, "/collections/toy/documents", Toy.documentsText)
-        #expect(added.status == .ok)
-        try? await client.shutdown()
+        let client = server.client()
+        _ = try Self.send(client, "PUT", "/collections/toy")
+        _ = try Self.send(client, "PUT", "/collections/other")
+        let added = try Self.send(client, "POST", "/collections/toy/documents", Toy.documentsText)
+        #expect(added.status == 200)
 
         // What the library answers for the same vector.
         let fresh = try SearchIndex.build(fromVectorFile: Toy.documentsPath)
