@@ -23,7 +23,7 @@ struct API: Sendable {
 
     func create(name: String, body: [UInt8]) async throws -> Response {
         try CollectionStore.requireValidName(name)
-        var (settings, encoderPath) = try parseSettings(parseBody(body, emptyIsObject: true))
+        var (settings, encoderPath, fsync) = try parseSettings(parseBody(body, emptyIsObject: true))
         if let encoderPath {
             let model: SpladeEncoder
             do {
@@ -33,7 +33,7 @@ struct API: Sendable {
             }
             settings.encoder = model.info(model: URL(fileURLWithPath: encoderPath).standardizedFileURL.path)
         }
-        let c = try store.create(name: name, settings: settings)
+        let c = try store.create(name: name, settings: settings, fsync: fsync)
         return jsonResponse(describe(c), status: .created)
     }
 
@@ -42,16 +42,17 @@ struct API: Sendable {
         let snapshot = c.writer.snapshot
         let activity = c.writer.activity
         let s = snapshot.settings
+        let fsync = JSONValue.string(c.writer.options.fsync.description)
         var settings: KeyValuePairs<String, JSONValue> = [
-            "block_size": .int(s.blockSize), "range_size": .int(s.rangeSize), "reorder": .bool(s.reorder != .none),
+            "block_size": .int(s.blockSize), "range_size": .int(s.rangeSize), "reorder": .bool(s.reorder != .none), "fsync": fsync,
         ]
         if let t = s.text {
             settings = ["block_size": .int(s.blockSize), "range_size": .int(s.rangeSize), "reorder": .bool(s.reorder != .none),
-                        "text": .object(["analyzer": .string(snapshot.analyzer?.description ?? t.model), "k1": .number(t.k1, text: "\(Float(t.k1))"),
+                        "fsync": fsync, "text": .object(["analyzer": .string(snapshot.analyzer?.description ?? t.model), "k1": .number(t.k1, text: "\(Float(t.k1))"),
                                          "b": .number(t.b, text: "\(Float(t.b))")])]
         } else if let e = s.encoder {
             settings = ["block_size": .int(s.blockSize), "range_size": .int(s.rangeSize), "reorder": .bool(s.reorder != .none),
-                        "encoder": .string("\(e.kind):\(e.model)")]
+                        "fsync": fsync, "encoder": .string("\(e.kind):\(e.model)")]
         }
         return .object([
             "name": .string(c.name), "kind": .string(c.kind),

@@ -70,12 +70,24 @@ public final class CollectionStore: Sendable {
         for name in try FileManager.default.contentsOfDirectory(atPath: root).sorted() where Self.isValidName(name) {
             let path = root + "/" + name
             guard SearchIndex.holdsIndex(at: path) || FileManager.default.fileExists(atPath: path + "/wal.log") else { continue }
-            let writer = try IndexWriter.open(at: path, options: options)
+            var collectionOptions = options
+            if let fsync = Self.storedFsync(path) { collectionOptions.fsync = fsync }
+            let writer = try IndexWriter.open(at: path, options: collectionOptions)
             warnings += writer.warnings.map { "collection \(name): \($0)" }
             found[name] = ServedCollection(name: name, writer: writer)
         }
         self.warnings = warnings
         collections.withLock { $0 = found }
+    }
+
+    /// What the server keeps about a collection besides its index: its fsync policy.
+    static let settingsFile = "serve.json"
+
+    /// The fsync policy kept with the collection at `path`, if any.
+    static func storedFsync(_ path: String) -> FsyncPolicy? {
+        guard let data = FileManager.default.contents(atPath: path + "/" + settingsFile),
+              let text = (try? JSONValue.parse(Array(data)))?["fsync"]?.string else { return nil }
+        return FsyncPolicy(text)
     }
 
     /// Whether `name` may name a collection: 1 to 64 of `A-Z a-z 0-9 _ -`, so it is always one
@@ -106,15 +118,22 @@ public final class CollectionStore: Sendable {
         collections.withLock { $0.values.sorted { $0.name < $1.name } }
     }
 
-    /// Creates collection `name` with `settings`; a 409 when it exists.
-    public func create(name: String, settings: IndexSettings) throws -> ServedCollection {
+    /// Creates collection `name` with `settings`; a 409 when it exists. `fsync`, when given,
+    /// replaces the server's policy for this collection and is kept with it (`serve.json`).
+    public func create(name: String, settings: IndexSettings, fsync: FsyncPolicy? = nil) throws -> ServedCollection {
         try Self.requireValidName(name)
         return try collections.withLock { all in
             let path = root + "/" + name
             if all[name] != nil || FileManager.default.fileExists(atPath: path) {
                 throw APIError(.conflict, "conflict", "collection \"\(name)\" exists")
             }
-            let writer = try IndexWriter.open(at: path, creating: settings, options: options)
+            var collectionOptions = options
+            if let fsync { collectionOptions.fsync = fsync }
+            let writer = try IndexWriter.open(at: path, creating: settings, options: collectionOptions)
+            if let fsync {
+                let json = Data(JSONValue.object(["fsync": .string(fsync.description)]).serialized.utf8)
+                try json.write(to: URL(fileURLWithPath: path + "/" + Self.settingsFile), options: .atomic)
+            }
             let c = ServedCollection(name: name, writer: writer)
             all[name] = c
             return c

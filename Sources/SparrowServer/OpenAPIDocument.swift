@@ -207,7 +207,8 @@ enum OpenAPIDocument {
         "encoder": {"type": "string", "pattern": "^splade:.+", "description": "splade:MODEL_DIR"},
         "block_size": {"type": "integer", "minimum": 1, "maximum": 65536},
         "range_size": {"type": "integer", "minimum": 0, "maximum": 256},
-        "reorder": {"type": "boolean"}}},
+        "reorder": {"type": "boolean"},
+        "fsync": {"type": "string", "pattern": "^(always|none|interval:[0-9]+)$", "description": "When this collection's write-ahead log is forced to disk; the server's --fsync when absent"}}},
       "Collection": {"type": "object", "required": ["name", "kind", "documents", "deleted", "segments", "terms", "postings", "size_bytes", "log_bytes", "buffered_documents", "merges_completed", "merging", "settings"], "properties": {
         "name": {"type": "string"}, "kind": {"type": "string", "enum": ["vectors", "text", "encoded"]},
         "documents": {"type": "integer"}, "deleted": {"type": "integer"}, "segments": {"type": "integer"},

@@ -179,9 +179,16 @@ func parseSearch(_ value: JSONValue, path: String, maxK: Int) throws(APIError) -
 }
 
 /// The settings of `PUT /collections/{name}`.
-func parseSettings(_ value: JSONValue) throws(APIError) -> (settings: IndexSettings, encoderPath: String?) {
-    let m = try Members(value, path: "", allowed: ["text", "encoder", "block_size", "range_size", "reorder"])
+func parseSettings(_ value: JSONValue) throws(APIError) -> (settings: IndexSettings, encoderPath: String?, fsync: FsyncPolicy?) {
+    let m = try Members(value, path: "", allowed: ["text", "encoder", "block_size", "range_size", "reorder", "fsync"])
     var settings = IndexSettings()
+    var fsync: FsyncPolicy?
+    if let text = try m.string("fsync") {
+        guard let policy = FsyncPolicy(text) else {
+            throw APIError.invalid("fsync", "must be \"always\", \"interval:MS\" or \"none\"")
+        }
+        fsync = policy
+    }
     if let b = try m.integer("block_size", in: 1...65_536) { settings.blockSize = b }
     if let r = try m.integer("range_size", in: 0...256) { settings.rangeSize = r }
     if try m.bool("reorder") == true { settings.reorder = .cluster }
@@ -223,5 +230,5 @@ func parseSettings(_ value: JSONValue) throws(APIError) -> (settings: IndexSetti
             throw APIError.invalid("encoder", "a collection is either text with BM25 or encoded by a model, not both")
         }
     }
-    return (settings, encoderPath)
+    return (settings, encoderPath, fsync)
 }

@@ -37,6 +37,32 @@ struct APITests {
         }
     }
 
+    @Test("a collection's fsync policy is its own, kept across restarts; the server's applies otherwise")
+    func fsyncPolicy() async throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let first = try CollectionStore(root: dir, options: WriterOptions(fsync: .always))
+        let app = Application(router: SparrowService.router(store: first, configuration: ServerConfiguration()))
+        try await app.test(.router) { client in
+            var r = try await call(client, .put, "/collections/fast", #"{"fsync": "none"}"#)
+            #expect(r.status == .created && r.json?["settings"]?["fsync"]?.string == "none", "\(r.text)")
+            r = try await call(client, .put, "/collections/timed", #"{"fsync": "interval:50"}"#)
+            #expect(r.json?["settings"]?["fsync"]?.string == "interval:50")
+            r = try await call(client, .put, "/collections/safe")
+            #expect(r.json?["settings"]?["fsync"]?.string == "always")
+            r = try await call(client, .put, "/collections/bad", #"{"fsync": "sometimes"}"#)
+            #expect(r.status == .badRequest && r.errorField == "fsync")
+        }
+        _ = first.closeAll()
+        // A restarted server (with another default) keeps each collection's own policy.
+        let second = try CollectionStore(root: dir, options: WriterOptions(fsync: .interval(milliseconds: 7)))
+        #expect(try second.collection(named: "fast").writer.options.fsync == FsyncPolicy.none)
+        #expect(try second.collection(named: "timed").writer.options.fsync == .interval(milliseconds: 50))
+        #expect(try second.collection(named: "safe").writer.options.fsync == .interval(milliseconds: 7))
+        #expect(SearchIndex.check(at: dir + "/fast").isSound)
+        _ = second.closeAll()
+    }
+
     @Test("vector documents: NDJSON and arrays upsert; searches equal a fresh library build, with every algorithm")
     func vectorSearch() async throws {
         let queries = try Toy.queries()
