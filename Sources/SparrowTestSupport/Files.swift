@@ -12,6 +12,18 @@ public let repositoryRoot: String = {
     return path
 }()
 
+/// The `sparrow` executable SwiftPM built beside the test bundle (tests that run it as a child
+/// process: crash tests, the server).
+public var sparrowExecutable: String {
+    let bundle = CommandLine.arguments[0]
+    let dir = String(bundle[..<(bundle.lastIndex(of: "/") ?? bundle.startIndex)])
+    for candidate in [dir + "/sparrow", dir + "/../sparrow", repositoryRoot + "/.build/debug/sparrow"]
+    where access(candidate, X_OK) == 0 {
+        return candidate
+    }
+    return repositoryRoot + "/.build/debug/sparrow"
+}
+
 /// A path under `../shared/data` (beside the repository). Tests that need it call
 /// ``requireSharedData(_:)`` to fail with a clear message when it is missing.
 public func sharedDataPath(_ relative: String) -> String {

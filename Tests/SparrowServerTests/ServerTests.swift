@@ -13,16 +13,6 @@ import Glibc
 /// `sparrow serve` as a separate process, as users run it: killed with SIGKILL while it takes
 /// writes, and driven by a real browser.
 struct ServerProcessTests {
-    /// The `sparrow` executable built beside the test bundle.
-    static var sparrowBinary: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        for candidate in [dir + "/sparrow", dir + "/../sparrow", repositoryRoot + "/.build/debug/sparrow"]
-        where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return repositoryRoot + "/.build/debug/sparrow"
-    }
-
     /// A running `sparrow serve` on a free port.
     final class Server {
         let process = Process()
@@ -32,7 +22,7 @@ struct ServerProcessTests {
         init(data: String, logPath: String, arguments: [String] = []) throws {
             self.logPath = logPath
             FileManager.default.createFile(atPath: logPath, contents: nil)
-            process.executableURL = URL(fileURLWithPath: ServerProcessTests.sparrowBinary)
+            process.executableURL = URL(fileURLWithPath: sparrowExecutable)
             process.arguments = ["serve", "--data", data, "--port", "0"] + arguments
             let log = FileHandle(forWritingAtPath: logPath)!
             process.standardOutput = log
@@ -152,7 +142,7 @@ struct ServerProcessTests {
     /// Runs `sparrow check` on a collection directory.
     static func check(_ path: String) throws -> (status: Int32, output: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: sparrowBinary)
+        p.executableURL = URL(fileURLWithPath: sparrowExecutable)
         p.arguments = ["check", path]
         let pipe = Pipe()
         p.standardOutput = pipe

@@ -9,16 +9,6 @@ import Testing
 /// every acknowledged write and delete is there, that the batch in flight is applied wholly or not
 /// at all, and that the index passes the full check.
 struct CrashTests {
-    /// The `sparrow` executable built beside the test bundle.
-    static var sparrowBinary: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        for candidate in [dir + "/sparrow", dir + "/../sparrow", repositoryRoot + "/.build/debug/sparrow"]
-        where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return repositoryRoot + "/.build/debug/sparrow"
-    }
-
     enum Operation {
         case upsert([String: VectorRecord])
         case delete([String])
@@ -79,7 +69,7 @@ struct CrashTests {
 
     @Test("SIGKILL at random moments loses no acknowledged write and applies no batch by halves")
     func killedWriter() throws {
-        let binary = Self.sparrowBinary
+        let binary = sparrowExecutable
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the CLI first (swift build): \(binary)")
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
