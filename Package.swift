@@ -48,7 +48,7 @@ let package = Package(
         // The HTTP service: collections under one directory, the JSON API, the search page,
         // Prometheus metrics and the OpenAPI document (Hummingbird 2).
         .target(name: "SparrowServer", dependencies: [
-            "Sparrow",
+            "Sparrow", "SparrowIndex",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

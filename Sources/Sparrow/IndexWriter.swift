@@ -470,14 +470,13 @@ public final class IndexWriter: @unchecked Sendable {
         let output = IndexDirectory.newSegmentName()
         merging = (Set(sources.map(\.name)), output)
         merges.enter()
-        // The queue holds the writer only while the merge runs, and lets go of it before
+        // The merge thread holds the writer only while the merge runs, and lets go of it before
         // `waitForMerges` returns: a writer dropped after waiting releases its lock at once, so the
-        // directory can be opened again straight away.
+        // directory can be opened again straight away. The thread runs at nice +10, so that a
+        // merge yields the CPU to searches and writes: it is the work that can wait.
         let group = merges
-        // A thread of its own at a lower priority (nice +10), so that a merge yields the CPU to
-        // searches and writes: it is the work that can wait.
         let thread = Thread { [weak self] in
-            lowerThreadPriority()
+            ThreadPriority.lowerCurrentThread(to: 10)
             self?.runMerge(sources, output: output)
             group.leave()
         }
@@ -621,12 +620,4 @@ struct TieredMergePolicy {
         }
         return nil
     }
-}
-
-/// Lowers the calling thread's scheduling priority to nice +10 (on Linux, `setpriority` with
-/// `who` 0 applies to the calling thread only, not to the whole process).
-private func lowerThreadPriority() {
-    #if os(Linux)
-    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-    #endif
 }

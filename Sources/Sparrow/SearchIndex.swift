@@ -243,8 +243,8 @@ public final class SearchIndex: @unchecked Sendable {
             throw IndexError(.invalidArgument, path: "",
                 "query weight of \"\(query.tokens[bad])\" is \(query.weights[bad]); weights must be finite and non-negative")
         }
-        let scratch = takeScratch()
-        defer { returnScratch(scratch) }
+        let scratch = scratchPool.take()
+        defer { scratchPool.give(back: scratch) }
         let hits = segments.search(tokens: query.tokens, weights: query.weights, k: k, algorithm: algorithm, scratch: scratch)
         stats = scratch.stats
         return hits.enumerated().map { i, hit in
@@ -272,9 +272,6 @@ public final class SearchIndex: @unchecked Sendable {
         }
     }
 
-    private func takeScratch() -> QueryScratch { scratchPool.take() }
-
-    private func returnScratch(_ scratch: QueryScratch) { scratchPool.give(back: scratch) }
 
     /// The query tokens no segment of this index knows (they cannot match).
     public func unknownTokens(of query: VectorRecord) -> [String] {

@@ -108,3 +108,16 @@ extension Posix {
     }
 }
 
+
+/// Scheduling priority of the calling thread, for background work that should yield the CPU to
+/// searches (a collection's writes, merges).
+public enum ThreadPriority {
+    /// Lowers the calling thread's priority to `nice` (0 to 19). On Linux `setpriority` with
+    /// `who` 0 applies to the calling thread only, not to the whole process; elsewhere this does
+    /// nothing.
+    public static func lowerCurrentThread(to nice: Int32) {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+        #endif
+    }
+}

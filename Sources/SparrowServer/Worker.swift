@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import SparrowIndex
 
 /// A thread that runs jobs one at a time, in order, at a lower scheduling priority than the
 /// threads that answer searches (nice +5 on Linux): a collection's writes, encodings and commits
@@ -12,9 +10,7 @@ final class Worker: @unchecked Sendable {
 
     init(name: String) {
         let thread = Thread { [condition] in
-            #if os(Linux)
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)   // this thread only
-            #endif
+            ThreadPriority.lowerCurrentThread(to: 5)
             while true {
                 condition.lock()
                 while self.jobs.isEmpty { condition.wait() }
