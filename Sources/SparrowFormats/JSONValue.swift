@@ -96,6 +96,12 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public var members: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }
+
+    /// Adds a member after the others (`key` must not be there yet).
+    public mutating func append(_ key: String, _ value: JSONValue) {
+        keys.append(key)
+        values.append(value)
+    }
 }
 
 /// Why a JSON document did not parse: what, at which byte, inside which member.
@@ -212,9 +218,7 @@ private struct TreeReader {
                 }
                 if repeated { throw JSONScanner.Failure(message: "key appears twice") }
                 try scanner.expect(UInt8(ascii: ":"), "':' after key \"\(key)\"")
-                let v = try value(depth: depth + 1)
-                object.keys.append(key)
-                object.values.append(v)
+                object.append(key, try value(depth: depth + 1))
                 path.removeLast()
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"), "',' or '}'")

@@ -42,17 +42,14 @@ struct API: Sendable {
         let snapshot = c.writer.snapshot
         let activity = c.writer.activity
         let s = snapshot.settings
-        let fsync = JSONValue.string(c.writer.options.fsync.description)
-        var settings: KeyValuePairs<String, JSONValue> = [
-            "block_size": .int(s.blockSize), "range_size": .int(s.rangeSize), "reorder": .bool(s.reorder != .none), "fsync": fsync,
-        ]
+        var settings = JSONObject(keys: ["block_size", "range_size", "reorder", "fsync"],
+                                  values: [.int(s.blockSize), .int(s.rangeSize), .bool(s.reorder != .none),
+                                           .string(c.writer.options.fsync.description)])
         if let t = s.text {
-            settings = ["block_size": .int(s.blockSize), "range_size": .int(s.rangeSize), "reorder": .bool(s.reorder != .none),
-                        "fsync": fsync, "text": .object(["analyzer": .string(snapshot.analyzer?.description ?? t.model), "k1": .number(t.k1, text: "\(Float(t.k1))"),
-                                         "b": .number(t.b, text: "\(Float(t.b))")])]
+            settings.append("text", .object(["analyzer": .string(snapshot.analyzer?.description ?? t.model),
+                                             "k1": .number(t.k1, text: "\(Float(t.k1))"), "b": .number(t.b, text: "\(Float(t.b))")]))
         } else if let e = s.encoder {
-            settings = ["block_size": .int(s.blockSize), "range_size": .int(s.rangeSize), "reorder": .bool(s.reorder != .none),
-                        "fsync": fsync, "encoder": .string("\(e.kind):\(e.model)")]
+            settings.append("encoder", .string("\(e.kind):\(e.model)"))
         }
         return .object([
             "name": .string(c.name), "kind": .string(c.kind),

@@ -26,11 +26,17 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
 
+    /// 400 `invalid_json` for a body that does not parse, naming where.
+    init(malformed error: JSONParseError) {
+        self.init(.badRequest, "invalid_json", "malformed JSON: \(error.message) (byte \(error.offset))",
+                  field: error.path.isEmpty ? nil : error.path)
+    }
+
     public var description: String { "\(status.code) \(code): \(message)" + (field.map { " (field \($0))" } ?? "") }
 
     var body: JSONValue {
-        var error: KeyValuePairs<String, JSONValue> = ["code": .string(code), "message": .string(message)]
-        if let field { error = ["code": .string(code), "message": .string(message), "field": .string(field)] }
+        var error = JSONObject(keys: ["code", "message"], values: [.string(code), .string(message)])
+        if let field { error.append("field", .string(field)) }
         return .object(["error": .object(error)])
     }
 }
@@ -46,5 +52,10 @@ func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Resp
     var text = ""
     value.write(to: &text)
     text += "\n"
-    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    return textResponse(text, contentType: "application/json", status: status)
+}
+
+/// A response with `text` as its body.
+func textResponse(_ text: String, contentType: String, status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
 }

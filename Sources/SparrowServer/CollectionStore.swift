@@ -150,20 +150,21 @@ public final class CollectionStore: Sendable {
     }
 
     /// Commits every collection (the server does it periodically, so the logs stay short).
-    public func commitAll() -> [String] {
-        var problems: [String] = []
-        for c in all {
-            do { try c.worker.sync { try c.writer.commit() } } catch { problems.append("collection \(c.name): commit failed: \(error)") }
-        }
-        return problems
-    }
+    public func commitAll() -> [String] { forEachWriter("commit") { try $0.commit() } }
 
     /// Commits and closes every collection (at shutdown).
-    public func closeAll() -> [String] {
-        var problems: [String] = []
-        for c in all {
-            do { try c.worker.sync { try c.writer.close() } } catch { problems.append("collection \(c.name): close failed: \(error)") }
+    public func closeAll() -> [String] { forEachWriter("close") { try $0.close() } }
+
+    /// Runs `body` on every collection's writer, on its worker after the work queued there; the
+    /// problems, one line each.
+    private func forEachWriter(_ what: String, _ body: @escaping (IndexWriter) throws -> Void) -> [String] {
+        all.compactMap { c in
+            do {
+                try c.worker.sync { try body(c.writer) }
+                return nil
+            } catch {
+                return "collection \(c.name): \(what) failed: \(error)"
+            }
         }
-        return problems
     }
 }

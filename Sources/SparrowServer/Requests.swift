@@ -82,6 +82,17 @@ struct Members {
         }
         return SparseQuery(tokens: o.keys, weights: weights)
     }
+
+    /// The members `vector` and `text`, exactly one of which must be present.
+    func vectorOrText() throws(APIError) -> (vector: SparseQuery?, text: String?) {
+        let vector = try vector("vector")
+        let text = try string("text")
+        switch (vector, text) {
+        case (nil, nil): throw APIError.invalid(path, "needs a \"vector\" or a \"text\"")
+        case (.some, .some): throw APIError.invalid(at("text"), "give a \"vector\" or a \"text\", not both")
+        default: return (vector, text)
+        }
+    }
 }
 
 /// A document id: a string or an integer, non-empty, without whitespace or control characters
@@ -103,8 +114,7 @@ func parseBody(_ bytes: [UInt8], emptyIsObject: Bool = false, prefix: String = "
     do {
         return try JSONValue.parse(bytes, prefix: prefix)
     } catch {
-        throw APIError(.badRequest, "invalid_json", "malformed JSON: \(error.message) (byte \(error.offset))",
-                       field: error.path.isEmpty ? nil : error.path)
+        throw APIError(malformed: error)
     }
 }
 
@@ -129,7 +139,7 @@ func parseDocuments(_ bytes: [UInt8]) throws(APIError) -> [DocumentInput] {
         do {
             items = try JSONValue.parseLines(bytes, prefix: "documents")
         } catch {
-            throw APIError(.badRequest, "invalid_json", "malformed JSON: \(error.message) (byte \(error.offset))", field: error.path)
+            throw APIError(malformed: error)
         }
     }
     guard !items.isEmpty else { throw APIError.invalid("documents", "the batch is empty: send a JSON array or NDJSON of {\"id\", \"vector\"|\"text\"} objects") }
@@ -137,13 +147,7 @@ func parseDocuments(_ bytes: [UInt8]) throws(APIError) -> [DocumentInput] {
         let path = "documents[\(i)]"
         let m = try Members(item, path: path, allowed: ["id", "vector", "text", "content"])
         guard let id = try m.id("id") else { throw APIError.invalid(m.at("id"), "missing (every document needs an \"id\")") }
-        let vector = try m.vector("vector")
-        let text = try m.string("text")
-        switch (vector, text) {
-        case (nil, nil): throw APIError.invalid(path, "needs a \"vector\" or a \"text\"")
-        case (.some, .some): throw APIError.invalid(m.at("text"), "give a \"vector\" or a \"text\", not both")
-        default: break
-        }
+        let (vector, text) = try m.vectorOrText()
         return DocumentInput(id: id, vector: vector, text: text, content: try m.string("content"), path: path)
     }
 }
@@ -159,13 +163,7 @@ struct SearchInput: Sendable {
 
 func parseSearch(_ value: JSONValue, path: String, maxK: Int) throws(APIError) -> SearchInput {
     let m = try Members(value, path: path, allowed: ["vector", "text", "k", "algorithm", "content"])
-    let vector = try m.vector("vector")
-    let text = try m.string("text")
-    switch (vector, text) {
-    case (nil, nil): throw APIError.invalid(path, "needs a \"vector\" or a \"text\"")
-    case (.some, .some): throw APIError.invalid(m.at("text"), "give a \"vector\" or a \"text\", not both")
-    default: break
-    }
+    let (vector, text) = try m.vectorOrText()
     var algorithm: Algorithm?
     if let name = try m.string("algorithm") {
         guard let a = Algorithm(rawValue: name) else {

@@ -50,17 +50,14 @@ public enum SparrowService {
         if let key = configuration.apiKey { router.middlewares.add(BearerAuthMiddleware(key: key)) }
         let api = API(store: store, configuration: configuration)
 
-        router.get("/") { _, _ in Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: SearchPage.html))) }
-        router.get("/favicon.svg") { _, _ in Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(string: SearchPage.icon))) }
+        router.get("/") { _, _ in textResponse(SearchPage.html, contentType: "text/html; charset=utf-8") }
+        router.get("/favicon.svg") { _, _ in textResponse(SearchPage.icon, contentType: "image/svg+xml") }
         router.get("/health") { _, _ in jsonResponse(.object(["status": .string("ok")])) }
         router.get("/ready") { _, _ in jsonResponse(.object(["status": .string("ready"), "collections": .int(store.all.count)])) }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: ServerMetrics.render(store: store))))
+            textResponse(ServerMetrics.render(store: store), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
-        router.get("/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
-        }
+        router.get("/openapi.json") { _, _ in textResponse(OpenAPIDocument.json, contentType: "application/json") }
 
         router.get("/collections") { _, _ in jsonResponse(.object(["collections": .array(store.all.map(api.describe))])) }
         router.put("/collections/:name") { request, context in
@@ -128,8 +125,4 @@ public enum SparrowService {
         for problem in store.closeAll() { logger.error("\(problem)") }
         logger.info("committed \(store.all.count) collection(s); stopped")
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
