@@ -282,7 +282,7 @@ public final class IndexWriter: @unchecked Sendable {
             try log.append(.upsert(documents), opstamp: opstamp + 1)
             opstamp += 1
             markDeleted(replaced)
-            appendToBuffer(segment)
+            try appendToBuffer(segment)
             publish()
             if bufferedDocuments >= options.flushDocuments || bufferedBytes >= options.flushBytes { try commitLocked() }
             return UpsertResult(added: documents.count - replaced.count, replaced: replaced.count)
@@ -295,18 +295,18 @@ public final class IndexWriter: @unchecked Sendable {
         case .upsert(let documents):
             let segment = try SearchIndex.buildSegment(documents, settings: settings, path: log.path)
             markDeleted(liveDocuments(documents.map(\.id)))
-            appendToBuffer(segment)
+            try appendToBuffer(segment)
         case .delete(let ids):
             markDeleted(liveDocuments(ids))
         }
     }
 
     /// Adds a batch's segment to the buffer.
-    private func appendToBuffer(_ segment: Segment) {
+    private func appendToBuffer(_ segment: Segment) throws {
         entries.append(Entry(name: nil, segment: segment, deletions: nil, generation: nil))
         bufferedDocuments += segment.documentCount
         bufferedBytes += Self.bytes(of: segment)
-        consolidateBuffer()
+        try consolidateBuffer()
     }
 
     /// The live documents with these ids (each found once), in the order of `ids`.
@@ -345,14 +345,14 @@ public final class IndexWriter: @unchecked Sendable {
     /// Keeps the buffer to a few segments with the same tiered policy as committed segments: once
     /// eight buffered segments are of a similar size they are merged into one, so each buffered
     /// document is rewritten O(log n) times before the buffer is committed.
-    private func consolidateBuffer() {
+    private func consolidateBuffer() throws {
         while true {
             let buffered = entries.indices.filter { entries[$0].name == nil }
             guard buffered.count > 8,
                   let picked = TieredMergePolicy(factor: 8).choose(buffered.map { entries[$0].view }) else { return }
             let chosen = picked.map { buffered[$0] }
-            let merged = SegmentMerger.merge(chosen.map { entries[$0].view }, settings: settings)
-            entries = replacing(chosen, with: Entry(name: nil, segment: merged, deletions: nil, generation: nil))
+            let merged = try SegmentMerger.merge(chosen.map { entries[$0].view }, settings: settings)
+            entries = replacing(chosen, with: merged.documentCount > 0 ? Entry(name: nil, segment: merged, deletions: nil, generation: nil) : nil)
         }
     }
 
@@ -441,18 +441,20 @@ public final class IndexWriter: @unchecked Sendable {
         let changed = entries.contains { $0.deletionsChanged }
         if !buffered.isEmpty || changed || !log.isEmpty {
             var newSegments: [(name: String, segment: Segment)] = []
+            var written: [String] = []
             var next = entries.filter { $0.name != nil }
             if !buffered.isEmpty {
                 let views = buffered.map { entries[$0].view }
-                let segment = views.count == 1 && views[0].deletions == nil
-                    ? views[0].segment : SegmentMerger.merge(views, settings: settings)
-                if segment.documentCount > 0 {
+                if views.count == 1 && views[0].deletions == nil {
                     let name = IndexDirectory.newSegmentName()
-                    newSegments.append((name, segment))
-                    next.append(Entry(name: name, segment: segment, deletions: nil, generation: nil))
+                    newSegments.append((name, views[0].segment))
+                    next.append(Entry(name: name, segment: views[0].segment, deletions: nil, generation: nil))
+                } else if let merged = try writeMerged(views) {
+                    written.append(merged.name)
+                    next.append(Entry(name: merged.name, segment: merged.segment, deletions: nil, generation: nil))
                 }
             }
-            try write(next, newSegments: newSegments)
+            try write(next, newSegments: newSegments, written: written)
             bufferedDocuments = 0
             bufferedBytes = 0
         }
@@ -485,13 +487,16 @@ public final class IndexWriter: @unchecked Sendable {
     }
 
     private func runMerge(_ sources: [(name: String, view: SegmentView)], output: String) {
-        let merged = SegmentMerger.merge(sources.map(\.view), settings: settings)
+        var merged: Segment?
         var problem: String?
         do {
-            if merged.documentCount > 0 { try IndexDirectory.writeSegment(merged, name: output, settings: settings, to: path) }
+            if let seg = try SegmentMerger.write(sources.map(\.view), settings: settings, directory: path, name: output) {
+                merged = try IndexDirectory.openWritten(path, seg, settings: settings)
+            }
         } catch {
             problem = "\(error)"
         }
+        let documentCount = merged?.documentCount ?? 0
         writeLock.withLock { _ in
             let positions = sources.map { s in entries.firstIndex { $0.name == s.name } }
             guard problem == nil, !closed, positions.allSatisfy({ $0 != nil }) else {
@@ -511,11 +516,12 @@ public final class IndexWriter: @unchecked Sendable {
                     number += 1
                 }
             }
-            let deletions = Deletions.of(documentCount: merged.documentCount, deleting: newlyDeleted)
-            let next = replacing(positions.map { $0! }, with: Entry(name: output, segment: merged, deletions: deletions,
-                                                                    generation: nil, deletionsChanged: deletions != nil))
+            let deletions = Deletions.of(documentCount: documentCount, deleting: newlyDeleted)
+            let next = replacing(positions.map { $0! }, with: merged.map {
+                Entry(name: output, segment: $0, deletions: deletions, generation: nil, deletionsChanged: deletions != nil)
+            })
             do {
-                try write(next, newSegments: [], written: merged.documentCount > 0 ? [output] : [])
+                try write(next, newSegments: [], written: merged != nil ? [output] : [])
             } catch {
                 mergeProblems.append("merge abandoned: \(error)")
                 IndexDirectory.removeSegmentFiles(path, name: output)
@@ -577,18 +583,30 @@ public final class IndexWriter: @unchecked Sendable {
 
     /// Merges the segments at `chosen` (committed) into one, placed where the first was, and commits.
     private func merge(_ chosen: [Int]) throws {
-        let merged = SegmentMerger.merge(chosen.map { entries[$0].view }, settings: settings)
+        let merged = try writeMerged(chosen.map { entries[$0].view })
+        let next = replacing(chosen, with: merged.map { Entry(name: $0.name, segment: $0.segment, deletions: nil, generation: nil) })
+        try write(next, newSegments: [], written: merged.map { [$0.name] } ?? [])
+    }
+
+    /// Merges `views` into a new segment's files (not yet committed) and maps it; nil when no
+    /// document of them is live.
+    private func writeMerged(_ views: [SegmentView]) throws -> (name: String, segment: Segment)? {
         let name = IndexDirectory.newSegmentName()
-        let next = replacing(chosen, with: Entry(name: name, segment: merged, deletions: nil, generation: nil))
-        try write(next, newSegments: merged.documentCount > 0 ? [(name, merged)] : [])
+        guard let seg = try SegmentMerger.write(views, settings: settings, directory: path, name: name) else { return nil }
+        do {
+            return (name, try IndexDirectory.openWritten(path, seg, settings: settings))
+        } catch {
+            IndexDirectory.removeSegmentFiles(path, name: name)
+            throw error
+        }
     }
 
     /// The entries with those at `chosen` replaced by `merged`, placed where the first of them was
     /// (and left out when the merge kept no document).
-    private func replacing(_ chosen: [Int], with merged: Entry) -> [Entry] {
+    private func replacing(_ chosen: [Int], with merged: Entry?) -> [Entry] {
         var next: [Entry] = []
         for (i, e) in entries.enumerated() {
-            if i == chosen[0] && merged.segment.documentCount > 0 { next.append(merged) }
+            if i == chosen[0], let merged { next.append(merged) }
             if !chosen.contains(i) { next.append(e) }
         }
         return next

@@ -153,9 +153,11 @@ public final class SearchIndex: @unchecked Sendable {
     /// with deletions is merged into one segment first.
     public func write(to path: String) throws {
         let views = segments.views
-        let segment = views.count == 1 && views[0].deletions == nil
-            ? views[0].segment : SegmentMerger.merge(storedViews, settings: settings)
-        try IndexDirectory.write(segment, settings: settings, to: path)
+        if views.count == 1 && views[0].deletions == nil {
+            try IndexDirectory.write(views[0].segment, settings: settings, to: path)
+        } else {
+            try IndexDirectory.write(merging: storedViews, settings: settings, to: path)
+        }
     }
 
 

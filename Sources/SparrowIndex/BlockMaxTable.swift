@@ -37,21 +37,31 @@ public struct BlockMaxTable: @unchecked Sendable {
         let lastDocs = storage.allocate(UInt32.self, count: total)
         let maxWeights = storage.allocate(Float.self, count: total)
         for t in 0..<terms {
-            let r = postings.range(of: TermID(t))
             var b = Int(offsets[t])
-            var start = r.lowerBound
-            while start < r.upperBound {
-                let end = min(start + blockSize, r.upperBound)
-                var m: Float = 0
-                for i in start..<end where postings.weights[i] > m { m = postings.weights[i] }
-                lastDocs[b] = postings.docs[end - 1]
+            let r = postings.range(of: TermID(t))
+            forEachBlock(docs: UnsafeBufferPointer(rebasing: postings.docs[r]),
+                         weights: UnsafeBufferPointer(rebasing: postings.weights[r]), blockSize: blockSize) { last, m in
+                lastDocs[b] = last
                 maxWeights[b] = m
                 b += 1
-                start = end
             }
         }
         return BlockMaxTable(blockSize: blockSize, offsets: UnsafeBufferPointer(offsets),
                              lastDocs: UnsafeBufferPointer(lastDocs), maxWeights: UnsafeBufferPointer(maxWeights))
+    }
+
+    /// Calls `body` with the last document and the largest weight of each block of one list.
+    @inline(__always)
+    static func forEachBlock(docs: UnsafeBufferPointer<UInt32>, weights: UnsafeBufferPointer<Float>, blockSize: Int,
+                             _ body: (UInt32, Float) throws -> Void) rethrows {
+        var start = 0
+        while start < docs.count {
+            let end = min(start + blockSize, docs.count)
+            var m: Float = 0
+            for i in start..<end where weights[i] > m { m = weights[i] }
+            try body(docs[end - 1], m)
+            start = end
+        }
     }
 
     /// The blocks of `term` as a range into ``lastDocs`` and ``maxWeights``.

@@ -77,7 +77,7 @@ public final class Deletions: @unchecked Sendable {
     }
 
     func write(to path: String) throws {
-        try SegmentFileWriter.write(path: path, kind: Self.kind, sections: [SectionSource(Self.bitsTag, words)])
+        try SectionFileWriter.write(path: path, kind: Self.kind, sections: [SectionSource(Self.bitsTag, words)])
     }
 
     /// Maps a deletion file and checks it against its segment's size and the count in `meta.json`.

@@ -52,7 +52,7 @@ public struct FourCC: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// One section to write: a tag and a buffer of trivial elements.
+/// One section to write from memory: a tag and a buffer of trivial elements.
 struct SectionSource {
     let tag: FourCC
     let elementSize: Int
@@ -63,70 +63,212 @@ struct SectionSource {
         self.elementSize = MemoryLayout<T>.stride
         self.bytes = UnsafeRawBufferPointer(buffer)
     }
+
+    var layout: SectionLayout { SectionLayout(tag, elementSize: elementSize, byteCount: bytes.count) }
 }
 
-/// Writes one file of the segment format, with a running CRC, then fsyncs it.
-enum SegmentFileWriter {
-    static func write(path: String, kind: FourCC, sections: [SectionSource]) throws {
+/// A section whose size is known before its bytes are produced.
+struct SectionLayout {
+    let tag: FourCC
+    let elementSize: Int
+    let byteCount: Int
+
+    init(_ tag: FourCC, elementSize: Int, byteCount: Int) {
+        self.tag = tag
+        self.elementSize = elementSize
+        self.byteCount = byteCount
+    }
+
+    init<T: BitwiseCopyable>(_ tag: FourCC, _ type: T.Type, count: Int) {
+        self.init(tag, elementSize: MemoryLayout<T>.stride, byteCount: count * MemoryLayout<T>.stride)
+    }
+}
+
+/// Where the sections of a segment go as they are produced, a piece at a time and in any
+/// interleaving of sections: a file (``SectionFileWriter``) or memory (``HeapSections``). Each
+/// section receives exactly the bytes its layout declared.
+protocol SectionOutput: AnyObject {
+    func append(_ tag: FourCC, _ bytes: UnsafeRawBufferPointer) throws
+}
+
+extension SectionOutput {
+    func append<T: BitwiseCopyable>(_ tag: FourCC, _ values: UnsafeBufferPointer<T>) throws {
+        try append(tag, UnsafeRawBufferPointer(values))
+    }
+
+    func append<T: BitwiseCopyable>(_ tag: FourCC, _ values: [T]) throws {
+        try values.withUnsafeBytes { try append(tag, $0) }
+    }
+
+    func append<T: BitwiseCopyable>(_ tag: FourCC, value: T) throws {
+        try withUnsafeBytes(of: value) { try append(tag, $0) }
+    }
+}
+
+/// Writes one file of the segment format whose section sizes are declared up front, so that
+/// sections can be produced piece by piece, interleaved, without holding any of them in memory.
+///
+/// Each section is written at its own offset through a small buffer, with its own running CRC;
+/// `finish()` writes the header and footer, combining the pieces' CRCs in file order (zlib's
+/// `crc32_combine`) into the one checksum the format stores, and fsyncs the file.
+final class SectionFileWriter: SectionOutput {
+    private let path: String
+    private let kind: FourCC
+    private let layouts: [SectionLayout]
+    private let fd: Int32
+    private var slots: [FourCC: Int] = [:]
+    private var offsets: [Int] = []
+    private var written: [Int]
+    private var crcs: [UInt]
+    private var buffers: [[UInt8]]
+    private var finished = false
+    private let fileLength: Int
+    private static let bufferSize = 1 << 20
+
+    init(path: String, kind: FourCC, sections: [SectionLayout]) throws {
         precondition(sections.count <= FileFormat.maxSections)
+        self.path = path
+        self.kind = kind
+        self.layouts = sections
+        var offset = FileFormat.alignUp(FileFormat.headerSize + sections.count * FileFormat.tableEntrySize)
+        for (i, s) in sections.enumerated() {
+            slots[s.tag] = i
+            offsets.append(offset)
+            offset = FileFormat.alignUp(offset + s.byteCount)
+        }
+        fileLength = offset + FileFormat.footerSize
+        written = Array(repeating: 0, count: sections.count)
+        crcs = Array(repeating: crc32(0, nil, 0), count: sections.count)
+        buffers = Array(repeating: [], count: sections.count)
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw Posix.ioError("open", path) }
+    }
+
+    deinit { close(fd) }
+
+    func append(_ tag: FourCC, _ bytes: UnsafeRawBufferPointer) throws {
+        guard let i = slots[tag], written[i] + bytes.count <= layouts[i].byteCount else {
+            throw IndexError(.io, path: path, "internal error: section \(tag) overflows its declared size")
+        }
+        guard bytes.count > 0 else { return }
+        crcs[i] = Self.crc(crcs[i], bytes)
+        written[i] += bytes.count
+        if buffers[i].count + bytes.count > Self.bufferSize { try flush(i) }
+        if bytes.count >= Self.bufferSize {
+            try Posix.writeAll(fd, bytes, at: offsets[i] + written[i] - bytes.count, path: path)
+        } else {
+            if buffers[i].capacity == 0 { buffers[i].reserveCapacity(Self.bufferSize) }
+            buffers[i].append(contentsOf: bytes)
+        }
+    }
+
+    private func flush(_ i: Int) throws {
+        guard !buffers[i].isEmpty else { return }
+        let pending = buffers[i].count
+        try buffers[i].withUnsafeBytes { try Posix.writeAll(fd, $0, at: offsets[i] + written[i] - pending, path: path) }
+        buffers[i].removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is buffered, the header and the footer, and fsyncs the file. Every section must
+    /// have received exactly its declared bytes.
+    func finish() throws {
+        precondition(!finished)
+        finished = true
+        for i in layouts.indices {
+            try flush(i)
+            buffers[i] = []
+            guard written[i] == layouts[i].byteCount else {
+                throw IndexError(.io, path: path, "internal error: section \(layouts[i].tag) got \(written[i]) of \(layouts[i].byteCount) bytes")
+            }
+        }
         var header = ByteWriter()
         header.append(FileFormat.magic)
         header.append(kind.rawValue)
         header.append(FileFormat.version)
-        header.append(UInt32(sections.count))
+        header.append(UInt32(layouts.count))
         header.pad(to: FileFormat.headerSize)
-        var offset = FileFormat.alignUp(FileFormat.headerSize + sections.count * FileFormat.tableEntrySize)
-        var offsets: [Int] = []
-        for s in sections {
+        for (s, at) in zip(layouts, offsets) {
             header.append(s.tag.rawValue)
             header.append(UInt32(s.elementSize))
-            header.append(UInt64(offset))
-            header.append(UInt64(s.bytes.count))
+            header.append(UInt64(at))
+            header.append(UInt64(s.byteCount))
             header.append(UInt64(0))
-            offsets.append(offset)
-            offset = FileFormat.alignUp(offset + s.bytes.count)
         }
-        let fileLength = offset + FileFormat.footerSize
-
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw Posix.ioError("open", path) }
-        defer { close(fd) }
-        var crc: UInt = crc32(0, nil, 0)
-        var written = 0
-        func emit(_ raw: UnsafeRawBufferPointer) throws {
-            guard raw.count > 0 else { return }
-            try Posix.writeAll(fd, raw, path: path)
-            // zlib's crc32 takes a 32-bit length; feed it in chunks.
-            var at = 0
-            while at < raw.count {
-                let n = min(raw.count - at, 1 << 30)
-                crc = crc32(crc, raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + at, UInt32(n))
-                at += n
-            }
-            written += raw.count
+        let bodyEnd = fileLength - FileFormat.footerSize
+        header.pad(to: offsets.first ?? bodyEnd)
+        // The checksum of every byte before the footer: header, sections, and the zero padding
+        // between them (holes in the file, which read as zeros).
+        var crc = header.bytes.withUnsafeBytes { Self.crc(crc32(0, nil, 0), $0) }
+        var at = header.bytes.count
+        for i in layouts.indices {
+            crc = Self.zeros(crc, count: offsets[i] - at)
+            crc = crc32_combine(crc, crcs[i], .init(layouts[i].byteCount))
+            at = offsets[i] + layouts[i].byteCount
         }
-        let zeros = [UInt8](repeating: 0, count: FileFormat.alignment)
-        func padTo(_ target: Int) throws {
-            if target > written {
-                try zeros.withUnsafeBytes { (z) throws in
-                    try emit(UnsafeRawBufferPointer(rebasing: z[0..<(target - written)]))
-                }
-            }
-        }
-        try header.bytes.withUnsafeBytes { (h) throws in try emit(h) }
-        for (s, at) in zip(sections, offsets) {
-            try padTo(at)
-            try emit(s.bytes)
-        }
-        try padTo(fileLength - FileFormat.footerSize)
+        crc = Self.zeros(crc, count: bodyEnd - at)
+        try header.bytes.withUnsafeBytes { try Posix.writeAll(fd, $0, at: 0, path: path) }
         var footer = ByteWriter()
         footer.append(FileFormat.footerMagic)
         footer.append(UInt64(fileLength))
         footer.append(UInt32(truncatingIfNeeded: crc))
         footer.append(UInt32(0))
         footer.append(FileFormat.endMagic)
-        try footer.bytes.withUnsafeBytes { (f) throws in try Posix.writeAll(fd, f, path: path) }
+        try footer.bytes.withUnsafeBytes { try Posix.writeAll(fd, $0, at: bodyEnd, path: path) }
         guard fsync(fd) == 0 else { throw Posix.ioError("fsync", path) }
+    }
+
+    private static func crc(_ crc: UInt, _ raw: UnsafeRawBufferPointer) -> UInt {
+        // zlib's crc32 takes a 32-bit length; feed it in chunks.
+        var crc = crc
+        var at = 0
+        while at < raw.count {
+            let n = min(raw.count - at, 1 << 30)
+            crc = crc32(crc, raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + at, UInt32(n))
+            at += n
+        }
+        return crc
+    }
+
+    private static let zeroBytes = [UInt8](repeating: 0, count: FileFormat.alignment)
+
+    private static func zeros(_ crc: UInt, count: Int) -> UInt {
+        precondition(count >= 0 && count <= FileFormat.alignment)
+        return zeroBytes.withUnsafeBytes { Self.crc(crc, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    /// Writes a file whose sections are all in memory.
+    static func write(path: String, kind: FourCC, sections: [SectionSource]) throws {
+        let writer = try SectionFileWriter(path: path, kind: kind, sections: sections.map(\.layout))
+        for s in sections { try writer.append(s.tag, s.bytes) }
+        try writer.finish()
+    }
+}
+
+/// Sections produced piece by piece into memory: the in-memory counterpart of
+/// ``SectionFileWriter``, so that one producer serves both.
+final class HeapSections: SectionOutput {
+    private var buffers: [FourCC: (bytes: UnsafeMutableRawBufferPointer, used: Int)] = [:]
+
+    init(_ sections: [SectionLayout], storage: HeapStorage) {
+        for s in sections {
+            buffers[s.tag] = (UnsafeMutableRawBufferPointer(storage.allocate(UInt8.self, count: s.byteCount)), 0)
+        }
+    }
+
+    func append(_ tag: FourCC, _ bytes: UnsafeRawBufferPointer) throws {
+        guard let b = buffers[tag], b.used + bytes.count <= b.bytes.count else {
+            throw IndexError(.io, path: "", "internal error: section \(tag) overflows its declared size")
+        }
+        if bytes.count > 0 { (b.bytes.baseAddress! + b.used).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        buffers[tag]!.used += bytes.count
+    }
+
+    /// The section `tag`, which must be complete.
+    func section<T: BitwiseCopyable>(_ tag: FourCC, as type: T.Type) -> UnsafeBufferPointer<T> {
+        let b = buffers[tag]!
+        precondition(b.used == b.bytes.count, "section \(tag) is incomplete")
+        if b.bytes.isEmpty { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(b.bytes.bindMemory(to: T.self))
     }
 }
 
@@ -197,6 +339,8 @@ final class MappedFile: @unchecked Sendable {
                 guard actual == storedChecksum else {
                     throw IndexError.corrupt(path: path, "checksum mismatch (stored \(hex(storedChecksum)), computed \(hex(actual)))")
                 }
+                // Reading every byte made the whole file resident; searches read a small part.
+                releasePages()
             }
             guard kind == expectedKind else {
                 throw IndexError.corrupt(path: path, "file kind is \(kind), expected \(expectedKind)")
@@ -235,6 +379,11 @@ final class MappedFile: @unchecked Sendable {
 
     deinit {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+    }
+
+    /// Drops the file's pages from this process's resident set (see ``Segment/releaseMappedPages()``).
+    func releasePages() {
+        if let base { madvise(UnsafeMutableRawPointer(mutating: base), length, MADV_DONTNEED) }
     }
 
     /// The CRC-32 of the first `count` bytes.

@@ -22,18 +22,48 @@ public enum IndexDirectory {
     /// A live collection there is replaced whole: the write takes its lock (and is refused while a
     /// writer has it open), and its write-ahead log goes with the old content.
     public static func write(_ segment: Segment, settings: IndexSettings, to path: String) throws {
+        try replace(path, settings: settings) { name in
+            try writeSegmentFiles(segment, settings: settings, directory: path, name: name)
+            return segmentMeta(name, segment)
+        }
+    }
+
+    /// Writes the live documents of `views` merged into one segment as the whole content of the
+    /// index at `path`, as ``write(_:settings:to:)`` does; the merge streams into the files
+    /// (``SegmentMerger/write(_:settings:directory:name:rangeWindowPostings:)``).
+    public static func write(merging views: [SegmentView], settings: IndexSettings, to path: String) throws {
+        try replace(path, settings: settings) { name in
+            try SegmentMerger.write(views, settings: settings, directory: path, name: name)
+        }
+    }
+
+    /// Replaces the index at `path` with one segment, whose files `writeFiles` writes under the
+    /// name it is given (returning its entry, or nil for an empty index).
+    private static func replace(_ path: String, settings: IndexSettings,
+                                writeFiles: (String) throws -> IndexMeta.SegmentMeta?) throws {
         try prepareDirectory(path)
         let lockPath = path + "/" + DirectoryLock.fileName
         let hadLock = Posix.fileExists(lockPath).exists
         let lock = try DirectoryLock(directory: path)
         let name = newSegmentName()
-        let meta = IndexMeta(settings: settings, segments: [segmentMeta(name, segment)], opstamp: nil)
-        try commit(meta, to: path, newSegments: [(name, segment)], newDeletions: [])
+        let written: IndexMeta.SegmentMeta?
+        do { written = try writeFiles(name) } catch {
+            removeSegmentFiles(path, name: name)
+            throw error
+        }
+        let meta = IndexMeta(settings: settings, segments: written.map { [$0] } ?? [], opstamp: nil)
+        try commit(meta, to: path, newSegments: [], newDeletions: [])
         unlink(path + "/" + WriteAheadLog.fileName)
         // A built index is left as clean as before: the lock file goes if this write made it
         // (last, so a writer that takes a new lock file finds the write complete).
         if !hadLock { unlink(lockPath) }
         withExtendedLifetime(lock) {}
+    }
+
+    /// Maps the files of a segment just written for `settings` (a merge's output) without reading
+    /// them through: the writer vouches for their bytes.
+    public static func openWritten(_ path: String, _ seg: IndexMeta.SegmentMeta, settings: IndexSettings) throws -> Segment {
+        try openSegment(path, seg, meta: IndexMeta(settings: settings, segments: [seg], opstamp: nil), verifyChecksums: false)
     }
 
     /// Makes `path` an index directory: creates it, or checks that it is empty or already an index.
@@ -142,7 +172,7 @@ public enum IndexDirectory {
     private static func writeSegmentFiles(_ s: Segment, settings: IndexSettings, directory: String, name: String) throws {
         let base = directory + "/" + name + "."
         let p = s.postings
-        try SegmentFileWriter.write(path: base + SegmentFiles.postings.suffix, kind: SegmentFiles.postings.kind, sections: [
+        try SectionFileWriter.write(path: base + SegmentFiles.postings.suffix, kind: SegmentFiles.postings.kind, sections: [
             SectionSource(SegmentFiles.postingOffsets, p.offsets),
             SectionSource(SegmentFiles.postingDocs, p.docs),
             SectionSource(SegmentFiles.postingWeights, p.weights),
@@ -152,23 +182,23 @@ public enum IndexDirectory {
             guard let r = s.ranges else {
                 throw IndexError(.invalidArgument, path: directory, "segment \(name) lacks the range index the collection has")
             }
-            try SegmentFileWriter.write(path: base + SegmentFiles.ranges.suffix, kind: SegmentFiles.ranges.kind,
+            try SectionFileWriter.write(path: base + SegmentFiles.ranges.suffix, kind: SegmentFiles.ranges.kind,
                                         sections: r.sections)
         }
         if settings.text != nil {
             guard let f = s.frequencies else {
                 throw IndexError(.invalidArgument, path: directory, "segment \(name) of a text collection lacks term frequencies")
             }
-            try SegmentFileWriter.write(path: base + SegmentFiles.frequencies.suffix, kind: SegmentFiles.frequencies.kind,
+            try SectionFileWriter.write(path: base + SegmentFiles.frequencies.suffix, kind: SegmentFiles.frequencies.kind,
                                         sections: f.sections)
         }
-        try SegmentFileWriter.write(path: base + SegmentFiles.terms.suffix, kind: SegmentFiles.terms.kind, sections: [
+        try SectionFileWriter.write(path: base + SegmentFiles.terms.suffix, kind: SegmentFiles.terms.kind, sections: [
             SectionSource(SegmentFiles.termOffsets, s.vocabulary.offsets),
             SectionSource(SegmentFiles.termBytes, s.vocabulary.bytes),
         ])
         let order = Segment.idOrder(s.documentIDs)
         try order.withUnsafeBufferPointer { order in
-            try SegmentFileWriter.write(path: base + SegmentFiles.docs.suffix, kind: SegmentFiles.docs.kind, sections: [
+            try SectionFileWriter.write(path: base + SegmentFiles.docs.suffix, kind: SegmentFiles.docs.kind, sections: [
                 SectionSource(SegmentFiles.idOffsets, s.documentIDs.offsets),
                 SectionSource(SegmentFiles.idBytes, s.documentIDs.bytes),
                 SectionSource(SegmentFiles.textOffsets, s.documentTexts.offsets),

@@ -54,93 +54,180 @@ public struct RangeIndex: @unchecked Sendable {
         return UInt8(q)
     }
 
-    /// Builds the range index of `postings` over `documentCount` documents.
+    /// Builds the range index of `postings` over `documentCount` documents in memory.
     static func build(_ postings: PostingLists, documentCount: Int, rangeSize: Int, storage: HeapStorage) -> RangeIndex {
-        precondition(allowedRangeSizes.contains(rangeSize))
-        let terms = postings.termCount
-        let ranges = (documentCount + rangeSize - 1) / rangeSize
-        let docs = postings.docs
-        let weights = postings.weights
-
-        // Pass 1: count entries per term and per range, postings per range.
-        let termOffsets = storage.allocate(UInt64.self, count: terms + 1)
-        termOffsets[0] = 0
-        var entriesPerRange = [UInt64](repeating: 0, count: ranges + 1)
-        var postingsPerRange = [UInt64](repeating: 0, count: ranges + 1)
-        for t in 0..<terms {
-            var entries: UInt64 = 0
-            var previous = -1
-            for i in postings.range(of: TermID(t)) {
-                let r = Int(docs[i]) / rangeSize
-                postingsPerRange[r + 1] += 1
-                if r != previous {
-                    entries += 1
-                    entriesPerRange[r + 1] += 1
-                    previous = r
-                }
-            }
-            termOffsets[t + 1] = termOffsets[t] + entries
-        }
-        for r in 0..<ranges {
-            entriesPerRange[r + 1] += entriesPerRange[r]
-            postingsPerRange[r + 1] += postingsPerRange[r]
-        }
-        let entryCount = Int(termOffsets[terms])
-        let rangeEntryOffsets = storage.allocate(UInt64.self, count: ranges + 1)
-        _ = rangeEntryOffsets.initialize(from: entriesPerRange)
-        let rangePostingOffsets = storage.allocate(UInt64.self, count: ranges + 1)
-        _ = rangePostingOffsets.initialize(from: postingsPerRange)
-
-        // Pass 2: fill both sides. Terms go in increasing order, so each range's entries come out
-        // sorted by term, and each entry's postings by document.
-        let termRanges = storage.allocate(UInt32.self, count: entryCount)
-        let termRangeMax = storage.allocate(UInt8.self, count: entryCount)
-        let termRangeStarts = storage.allocate(UInt32.self, count: entryCount)
-        let termScale = storage.allocate(Float.self, count: terms)
-        let entryTerms = storage.allocate(UInt32.self, count: entryCount)
-        let entryStarts = storage.allocate(UInt32.self, count: entryCount)
-        let postingDocs = storage.allocate(UInt8.self, count: postings.docs.count)
-        let postingWeights = storage.allocate(Float.self, count: postings.docs.count)
-        var nextEntry = entriesPerRange
-        var nextPosting = postingsPerRange
-        for t in 0..<terms {
-            let scale = Self.scale(maxWeight: postings.maxWeights[t])
-            termScale[t] = scale
-            var e = Int(termOffsets[t])
-            let list = postings.range(of: TermID(t))
-            var i = list.lowerBound
-            while i < list.upperBound {
-                let r = Int(docs[i]) / rangeSize
-                let first = r * rangeSize
-                termRangeStarts[e] = UInt32(i - list.lowerBound)
-                var m: Float = 0
-                var count = 0
-                let fe = Int(nextEntry[r])
-                var fp = Int(nextPosting[r])
-                while i < list.upperBound && Int(docs[i]) / rangeSize == r {
-                    m = max(m, weights[i])
-                    postingDocs[fp] = UInt8(Int(docs[i]) - first)
-                    postingWeights[fp] = weights[i]
-                    fp += 1
-                    count += 1
-                    i += 1
-                }
-                termRanges[e] = UInt32(r)
-                termRangeMax[e] = quantise(m, scale: scale)
-                e += 1
-                entryTerms[fe] = UInt32(t)
-                entryStarts[fe] = UInt32(fp - count - Int(postingsPerRange[r]))
-                nextEntry[r] += 1
-                nextPosting[r] = UInt64(fp)
-            }
-        }
+        let plan = Plan(postings, documentCount: documentCount, rangeSize: rangeSize)
+        let out = HeapSections(plan.layouts, storage: storage)
+        // Memory accepts every declared byte, so the writes cannot fail.
+        try! plan.write(postings, to: out, windowPostings: .max)
         return RangeIndex(
-            rangeSize: rangeSize, termOffsets: UnsafeBufferPointer(termOffsets),
-            termRanges: UnsafeBufferPointer(termRanges), termRangeMax: UnsafeBufferPointer(termRangeMax),
-            termRangeStarts: UnsafeBufferPointer(termRangeStarts),
-            termScale: UnsafeBufferPointer(termScale), rangeEntryOffsets: UnsafeBufferPointer(rangeEntryOffsets),
-            rangePostingOffsets: UnsafeBufferPointer(rangePostingOffsets), entryTerms: UnsafeBufferPointer(entryTerms),
-            entryStarts: UnsafeBufferPointer(entryStarts), postingDocs: UnsafeBufferPointer(postingDocs),
-            postingWeights: UnsafeBufferPointer(postingWeights))
+            rangeSize: rangeSize, termOffsets: out.section(SegmentFiles.rangeTermOffsets, as: UInt64.self),
+            termRanges: out.section(SegmentFiles.rangeTermRanges, as: UInt32.self),
+            termRangeMax: out.section(SegmentFiles.rangeTermMax, as: UInt8.self),
+            termRangeStarts: out.section(SegmentFiles.rangeTermStarts, as: UInt32.self),
+            termScale: out.section(SegmentFiles.rangeTermScale, as: Float.self),
+            rangeEntryOffsets: out.section(SegmentFiles.rangeEntryOffsets, as: UInt64.self),
+            rangePostingOffsets: out.section(SegmentFiles.rangePostingOffsets, as: UInt64.self),
+            entryTerms: out.section(SegmentFiles.rangeEntryTerms, as: UInt32.self),
+            entryStarts: out.section(SegmentFiles.rangeEntryStarts, as: UInt32.self),
+            postingDocs: out.section(SegmentFiles.rangePostingDocs, as: UInt8.self),
+            postingWeights: out.section(SegmentFiles.rangePostingWeights, as: Float.self))
+    }
+
+    /// Writes the range index of `postings` as the ranges file at `path`, holding at most about
+    /// `windowPostings` postings of the range-ordered side in memory at a time; `between` runs
+    /// after every pass over the postings (to let go of their pages).
+    static func write(_ postings: PostingLists, documentCount: Int, rangeSize: Int, to path: String,
+                      windowPostings: Int, between: () -> Void) throws {
+        let plan = Plan(postings, documentCount: documentCount, rangeSize: rangeSize)
+        between()
+        let file = try SectionFileWriter(path: path, kind: SegmentFiles.ranges.kind, sections: plan.layouts)
+        try plan.write(postings, to: file, windowPostings: windowPostings, between: between)
+        try file.finish()
+    }
+
+    /// The sizes of a range index, counted in one pass over the postings.
+    struct Plan {
+        let rangeSize: Int
+        let ranges: Int
+        /// Entries (ranges holding the term) before each term; `terms + 1` entries.
+        var termOffsets: [UInt64]
+        /// Entries and postings before each range; `ranges + 1` entries each.
+        var entriesPerRange: [UInt64]
+        var postingsPerRange: [UInt64]
+
+        init(_ postings: PostingLists, documentCount: Int, rangeSize: Int) {
+            precondition(allowedRangeSizes.contains(rangeSize))
+            self.rangeSize = rangeSize
+            let terms = postings.termCount
+            ranges = (documentCount + rangeSize - 1) / rangeSize
+            let docs = postings.docs
+            termOffsets = [UInt64](repeating: 0, count: terms + 1)
+            entriesPerRange = [UInt64](repeating: 0, count: ranges + 1)
+            postingsPerRange = [UInt64](repeating: 0, count: ranges + 1)
+            for t in 0..<terms {
+                var entries: UInt64 = 0
+                var previous = -1
+                for i in postings.range(of: TermID(t)) {
+                    let r = Int(docs[i]) / rangeSize
+                    postingsPerRange[r + 1] += 1
+                    if r != previous {
+                        entries += 1
+                        entriesPerRange[r + 1] += 1
+                        previous = r
+                    }
+                }
+                termOffsets[t + 1] = termOffsets[t] + entries
+            }
+            for r in 0..<ranges {
+                entriesPerRange[r + 1] += entriesPerRange[r]
+                postingsPerRange[r + 1] += postingsPerRange[r]
+            }
+        }
+
+        var layouts: [SectionLayout] {
+            let terms = termOffsets.count - 1
+            let entries = Int(termOffsets[terms])
+            let postings = Int(postingsPerRange[ranges])
+            return [SectionLayout(SegmentFiles.rangeTermOffsets, UInt64.self, count: terms + 1),
+                    SectionLayout(SegmentFiles.rangeTermRanges, UInt32.self, count: entries),
+                    SectionLayout(SegmentFiles.rangeTermMax, UInt8.self, count: entries),
+                    SectionLayout(SegmentFiles.rangeTermScale, Float.self, count: terms),
+                    SectionLayout(SegmentFiles.rangeTermStarts, UInt32.self, count: entries),
+                    SectionLayout(SegmentFiles.rangeEntryOffsets, UInt64.self, count: ranges + 1),
+                    SectionLayout(SegmentFiles.rangePostingOffsets, UInt64.self, count: ranges + 1),
+                    SectionLayout(SegmentFiles.rangeEntryTerms, UInt32.self, count: entries),
+                    SectionLayout(SegmentFiles.rangeEntryStarts, UInt32.self, count: entries),
+                    SectionLayout(SegmentFiles.rangePostingDocs, UInt8.self, count: postings),
+                    SectionLayout(SegmentFiles.rangePostingWeights, Float.self, count: postings)]
+        }
+
+        /// Produces every section: the term-ordered side in one pass, then the range-ordered side
+        /// (a transposition) in windows of consecutive ranges of at most `windowPostings` postings
+        /// (at least one range), each one pass that resumes every list where the last stopped.
+        func write(_ postings: PostingLists, to out: some SectionOutput, windowPostings: Int,
+                   between: () -> Void = {}) throws {
+            let terms = postings.termCount
+            let docs = postings.docs
+            let weights = postings.weights
+            try out.append(SegmentFiles.rangeTermOffsets, termOffsets)
+            try out.append(SegmentFiles.rangeEntryOffsets, entriesPerRange)
+            try out.append(SegmentFiles.rangePostingOffsets, postingsPerRange)
+
+            // Term side, term by term.
+            var termRanges: [UInt32] = []
+            var termMax: [UInt8] = []
+            var termStarts: [UInt32] = []
+            for t in 0..<terms {
+                let scale = RangeIndex.scale(maxWeight: postings.maxWeights[t])
+                try out.append(SegmentFiles.rangeTermScale, value: scale)
+                termRanges.removeAll(keepingCapacity: true)
+                termMax.removeAll(keepingCapacity: true)
+                termStarts.removeAll(keepingCapacity: true)
+                let list = postings.range(of: TermID(t))
+                var i = list.lowerBound
+                while i < list.upperBound {
+                    let r = Int(docs[i]) / rangeSize
+                    termStarts.append(UInt32(i - list.lowerBound))
+                    var m: Float = 0
+                    while i < list.upperBound && Int(docs[i]) / rangeSize == r {
+                        m = max(m, weights[i])
+                        i += 1
+                    }
+                    termRanges.append(UInt32(r))
+                    termMax.append(RangeIndex.quantise(m, scale: scale))
+                }
+                try out.append(SegmentFiles.rangeTermRanges, termRanges)
+                try out.append(SegmentFiles.rangeTermMax, termMax)
+                try out.append(SegmentFiles.rangeTermStarts, termStarts)
+            }
+            between()
+
+            // Range side, window by window. Terms go in increasing order, so each range's entries
+            // come out sorted by term, and each entry's postings by document.
+            var cursor = (0..<terms).map { Int(postings.offsets[$0]) }
+            var first = 0
+            while first < ranges {
+                var end = first + 1
+                while end < ranges && Int(postingsPerRange[end + 1] - postingsPerRange[first]) <= windowPostings { end += 1 }
+                let entryBase = Int(entriesPerRange[first])
+                let postingBase = Int(postingsPerRange[first])
+                var entryTerms = [UInt32](repeating: 0, count: Int(entriesPerRange[end]) - entryBase)
+                var entryStarts = [UInt32](repeating: 0, count: entryTerms.count)
+                var postingDocs = [UInt8](repeating: 0, count: Int(postingsPerRange[end]) - postingBase)
+                var postingWeights = [Float](repeating: 0, count: postingDocs.count)
+                var nextEntry = Array(entriesPerRange[first..<end])
+                var nextPosting = Array(postingsPerRange[first..<end])
+                let limit = end * rangeSize
+                for t in 0..<terms {
+                    let listEnd = Int(postings.offsets[t + 1])
+                    var i = cursor[t]
+                    while i < listEnd && Int(docs[i]) < limit {
+                        let r = Int(docs[i]) / rangeSize
+                        let start = r * rangeSize
+                        var fp = Int(nextPosting[r - first])
+                        let entryStart = fp
+                        while i < listEnd && Int(docs[i]) / rangeSize == r {
+                            postingDocs[fp - postingBase] = UInt8(Int(docs[i]) - start)
+                            postingWeights[fp - postingBase] = weights[i]
+                            fp += 1
+                            i += 1
+                        }
+                        let fe = Int(nextEntry[r - first])
+                        entryTerms[fe - entryBase] = UInt32(t)
+                        entryStarts[fe - entryBase] = UInt32(entryStart - Int(postingsPerRange[r]))
+                        nextEntry[r - first] += 1
+                        nextPosting[r - first] = UInt64(fp)
+                    }
+                    cursor[t] = i
+                }
+                try out.append(SegmentFiles.rangeEntryTerms, entryTerms)
+                try out.append(SegmentFiles.rangeEntryStarts, entryStarts)
+                try out.append(SegmentFiles.rangePostingDocs, postingDocs)
+                try out.append(SegmentFiles.rangePostingWeights, postingWeights)
+                between()
+                first = end
+            }
+        }
     }
 }

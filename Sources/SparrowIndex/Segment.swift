@@ -81,6 +81,8 @@ public final class Segment: @unchecked Sendable {
     /// Token → term number.
     private let terms: TermLookup
     let owner: AnyObject
+    /// The files the segment is mapped from (none for a segment in memory).
+    private let mappedFiles: [MappedFile]
 
     init(postings: PostingLists, blockMax: BlockMaxTable, ranges: RangeIndex?, vocabulary: StringTable,
          documentIDs: StringTable, documentTexts: StringTable, frequencies: TermFrequencies? = nil,
@@ -95,6 +97,7 @@ public final class Segment: @unchecked Sendable {
         self.storedIDOrder = idOrder
         let lookupStorage = HeapStorage()
         self.terms = TermLookup(vocabulary, storage: lookupStorage)
+        self.mappedFiles = (owner as? MappedFileSet)?.files ?? []
         self.owner = [owner, lookupStorage] as [AnyObject] as AnyObject
     }
 
@@ -137,15 +140,22 @@ public final class Segment: @unchecked Sendable {
         }
     }
 
-    private func withIDOrder<R>(_ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
-        if let storedIDOrder { return body(storedIDOrder) }
+    /// Lets go of the pages of the segment's files that this process has read, so a pass over a
+    /// large segment does not keep it all resident (they stay in the page cache and come back on
+    /// the next read). Nothing happens for a segment in memory.
+    func releaseMappedPages() {
+        for file in mappedFiles { file.releasePages() }
+    }
+
+    func withIDOrder<R>(_ body: (UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R {
+        if let storedIDOrder { return try body(storedIDOrder) }
         let order = computedIDOrder.withLock { cached -> [UInt32] in
             if let cached { return cached }
             let made = Self.idOrder(documentIDs)
             cached = made
             return made
         }
-        return order.withUnsafeBufferPointer(body)
+        return try order.withUnsafeBufferPointer(body)
     }
 
     /// Document numbers sorted by the bytes of their ids.

@@ -1,0 +1,77 @@
+import SparrowCore
+import SparrowFormats
+import SparrowIndex
+import SparrowTestSupport
+import Testing
+import class Sparrow.SearchIndex
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The merge that streams into files (bounded memory: ``SegmentMerger/write``) against the merge
+/// built in memory: the same bytes in every file, whatever the range window.
+struct StreamingMergeTests {
+    static func segments(_ corpus: RandomCorpus, parts: Int) throws -> [SegmentView] {
+        let size = (corpus.documents.count + parts - 1) / parts
+        return try stride(from: 0, to: corpus.documents.count, by: size).enumerated().map { n, start in
+            var builder = IndexBuilder()
+            for r in corpus.documents[start..<min(start + size, corpus.documents.count)] {
+                try builder.add(id: r.id, tokens: r.tokens, weights: r.weights, text: r.text)
+            }
+            let segment = builder.finish()
+            // Every third document of the middle part is deleted; the last part loses its first.
+            let deleted = n == 1 ? Array(stride(from: 0, to: segment.documentCount, by: 3)) : n == parts - 1 ? [0] : []
+            return SegmentView(segment, deletions: Deletions.of(documentCount: segment.documentCount, deleting: deleted))
+        }
+    }
+
+    static func files(_ dir: String) -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for name in listDirectory(dir) where name.hasPrefix("seg-") {
+            out[String(name.drop { $0 != "." })] = readFileBytes(dir + "/" + name)
+        }
+        return out
+    }
+
+    @Test("a merge streamed into files writes the bytes the in-memory merge writes, for any range window",
+          arguments: [IndexSettings(BuildOptions()), IndexSettings(BuildOptions(blockSize: 3, rangeSize: 5))])
+    func streamedEqualsInMemory(settings: IndexSettings) throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let c = PersistenceTests.corpus(23)
+        let views = try Self.segments(c, parts: 4)
+        try IndexDirectory.write(try SegmentMerger.merge(views, settings: settings), settings: settings, to: dir + "/memory")
+        try IndexDirectory.write(merging: views, settings: settings, to: dir + "/streamed")
+        let expected = Self.files(dir + "/memory")
+        #expect(expected.count == (settings.rangeSize > 0 ? 4 : 3))
+        #expect(Self.files(dir + "/streamed") == expected)
+        for window in [1, 7, 100] {
+            let out = dir + "/window-\(window)"
+            #expect(mkdir(out, 0o755) == 0)
+            let meta = try #require(try SegmentMerger.write(views, settings: settings, directory: out, name: "seg-0000000000000001",
+                                                            rangeWindowPostings: window))
+            #expect(meta.documents == views.reduce(0) { $0 + $1.liveCount })
+            #expect(Self.files(out) == expected, "range window \(window)")
+        }
+        // The streamed index opens with every checksum verified and answers as a fresh build of
+        // the live documents.
+        let live = Set(views.flatMap { v in (0..<v.segment.documentCount).filter { !(v.deletions?.contains($0) ?? false) }
+            .map { v.segment.externalID(of: DocID(UInt32($0))) } })
+        let opened = try SearchIndex.open(at: dir + "/streamed")
+        let fresh = try SearchIndex.build(records: c.documents.filter { live.contains($0.id) }, options: settings.buildOptions)
+        for q in c.queries { #expect(try opened.search(q, k: 10) == fresh.search(q, k: 10)) }
+    }
+
+    @Test("two live documents with one id are a merge error naming the id")
+    func duplicateIDs() throws {
+        let c = PersistenceTests.corpus(5)
+        var views = try Self.segments(c, parts: 2)
+        views[1] = SegmentView(views[0].segment, deletions: nil)
+        let error = #expect(throws: SegmentMerger.DuplicateID.self) {
+            try SegmentMerger.merge([views[0], views[1]], settings: IndexSettings(BuildOptions()))
+        }
+        let first = views[0].segment
+        #expect(error?.id == (0..<first.documentCount).map { first.externalID(of: DocID(UInt32($0))) }.min())
+    }
+}
