@@ -49,21 +49,36 @@ extension SearchIndex {
         threads: Int = 2, options: BuildOptions = BuildOptions(), progress: ((BuildProgress) -> Void)? = nil
     ) throws -> SearchIndex {
         try validate(options)
-        let records = try TextRecordReader.readAll(path: path)
         var builder = IndexBuilder()
         var lines: [Int32] = []
-        let batch = SpladeEncoder.batchSize
-        for chunkStart in stride(from: 0, to: records.count, by: batch) {
-            let chunk = records[chunkStart..<min(records.count, chunkStart + batch)]
-            let vectors = encoder.encode(chunk.map(\.record.text), threads: threads)
-            for ((record, line), vector) in zip(chunk, vectors) {
-                try add(VectorRecord(id: record.id, tokens: vector.tokens, weights: vector.weights, text: record.text),
-                        line: line, path: path, to: &builder, lines: &lines)
-            }
-            progress?(BuildProgress(documents: builder.documentCount, postings: builder.postingCount,
-                                    fraction: Double(chunkStart + chunk.count) / Double(max(1, records.count))))
+        try forEachEncodedDocument(in: path, encoder: encoder, threads: threads, progress: { f in
+            progress?(BuildProgress(documents: builder.documentCount, postings: builder.postingCount, fraction: f))
+        }) { record, line in
+            try add(record, line: line, path: path, to: &builder, lines: &lines)
         }
         return SearchIndex(segment: finish(&builder, options), settings: IndexSettings(options, encoder: encoder.info(model: model)))
+    }
+
+    /// Reads a text file and calls `body` with each document encoded by `encoder` (in batches, on
+    /// `threads` threads) and its line; `progress` gets the fraction of the file done.
+    static func forEachEncodedDocument(in path: String, encoder: SpladeEncoder, threads: Int, progress: (Double) -> Void,
+                                       _ body: (VectorRecord, Int) throws -> Void) throws {
+        var batch: [(record: TextRecord, line: Int)] = []
+        var fraction = 0.0
+        func encodeBatch() throws {
+            let vectors = encoder.encode(batch.map(\.record.text), threads: threads)
+            for ((record, line), vector) in zip(batch, vectors) {
+                try body(VectorRecord(id: record.id, tokens: vector.tokens, weights: vector.weights, text: record.text), line)
+            }
+            batch.removeAll(keepingCapacity: true)
+            progress(fraction)
+        }
+        try TextRecordReader.forEach(path: path, progress: { fraction = $0 }) { record, line in
+            batch.append((record, line))
+            if batch.count == SpladeEncoder.batchSize { try encodeBatch() }
+        }
+        fraction = 1
+        try encodeBatch()
     }
 
     /// The encoder that made this index's vectors, when Sparrow encoded them.

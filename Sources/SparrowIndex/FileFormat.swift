@@ -123,9 +123,11 @@ final class SectionFileWriter: SectionOutput {
     private var buffers: [[UInt8]]
     private var finished = false
     private let fileLength: Int
-    private static let bufferSize = 1 << 20
+    /// Bytes buffered per section before they are written.
+    private let bufferSize: Int
 
-    init(path: String, kind: FourCC, sections: [SectionLayout]) throws {
+    init(path: String, kind: FourCC, sections: [SectionLayout], bufferSize: Int = 1 << 20) throws {
+        self.bufferSize = bufferSize
         precondition(sections.count <= FileFormat.maxSections)
         self.path = path
         self.kind = kind
@@ -152,16 +154,17 @@ final class SectionFileWriter: SectionOutput {
         }
         guard bytes.count > 0 else { return }
         crcs[i] = Self.crc(crcs[i], bytes)
-        written[i] += bytes.count
-        if buffers[i].count + bytes.count > Self.bufferSize { try flush(i) }
-        if bytes.count >= Self.bufferSize {
-            try Posix.writeAll(fd, bytes, at: offsets[i] + written[i] - bytes.count, path: path)
+        if buffers[i].count + bytes.count > bufferSize { try flush(i) }
+        if bytes.count >= bufferSize {
+            try Posix.writeAll(fd, bytes, at: offsets[i] + written[i], path: path)
         } else {
-            if buffers[i].capacity == 0 { buffers[i].reserveCapacity(Self.bufferSize) }
+            if buffers[i].capacity == 0 { buffers[i].reserveCapacity(bufferSize) }
             buffers[i].append(contentsOf: bytes)
         }
+        written[i] += bytes.count
     }
 
+    /// Writes section `i`'s buffer, whose bytes are the last counted in `written[i]`.
     private func flush(_ i: Int) throws {
         guard !buffers[i].isEmpty else { return }
         let pending = buffers[i].count

@@ -45,6 +45,18 @@ public struct IndexBuilder {
     /// The number of postings added.
     public var postingCount: Int { forwardTerms.count }
 
+    /// About how many bytes building this segment takes at its peak: what the builder holds (its
+    /// arrays' capacities, so that growth is counted when it happens) and the inverted copy that
+    /// ``finish(_:)`` makes before it lets the forward postings go. A build that must fit a memory
+    /// budget finishes a segment before this reaches it.
+    public var estimatedPeakBytes: Int {
+        let held = forwardTerms.capacity * 4 + forwardWeights.capacity * 4 + forwardFrequencies.capacity * 4
+            + forwardOffsets.capacity * 8 + lengths.capacity * 4 + texts.capacity + textOffsets.capacity * 8
+            + ids.count * 96 + tokens.count * 96
+        let inverted = forwardTerms.count * (storesFrequencies ? 12 : 8) + ids.count * 24 + texts.count
+        return held + inverted
+    }
+
     /// Adds a document. Weights must be finite and non-negative; tokens must not repeat.
     public mutating func add(id: String, tokens docTokens: [String], weights: [Float], text: String?) throws(Problem) {
         precondition(docTokens.count == weights.count && !storesFrequencies)

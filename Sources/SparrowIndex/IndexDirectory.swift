@@ -31,9 +31,11 @@ public enum IndexDirectory {
     /// Writes the live documents of `views` merged into one segment as the whole content of the
     /// index at `path`, as ``write(_:settings:to:)`` does; the merge streams into the files
     /// (``SegmentMerger/write(_:settings:directory:name:rangeWindowPostings:)``).
-    public static func write(merging views: [SegmentView], settings: IndexSettings, to path: String) throws {
+    public static func write(merging views: [SegmentView], settings: IndexSettings, to path: String,
+                             rangeWindowPostings: Int = 1 << 25) throws {
         try replace(path, settings: settings) { name in
-            try SegmentMerger.write(views, settings: settings, directory: path, name: name)
+            try SegmentMerger.write(views, settings: settings, directory: path, name: name,
+                                    rangeWindowPostings: rangeWindowPostings)
         }
     }
 
@@ -335,8 +337,11 @@ public enum IndexDirectory {
         // Document numbers index the score accumulators and the document table. A verified checksum
         // vouches for the bytes we wrote; without one, every number is checked (one pass over the
         // postings), so a damaged number is an error and never a write out of bounds.
-        if !verifyChecksums, !postings.docs.allSatisfy({ Int($0) < seg.documents }) {
-            throw IndexError.corrupt(path: post.path, "a posting names a document past the segment's \(seg.documents)")
+        if !verifyChecksums {
+            guard postings.docs.allSatisfy({ Int($0) < seg.documents }) else {
+                throw IndexError.corrupt(path: post.path, "a posting names a document past the segment's \(seg.documents)")
+            }
+            post.releasePages()
         }
         let storage = HeapStorage()
         let blockMax = try openBlockMax(post, postings: postings, meta: meta, storage: storage)

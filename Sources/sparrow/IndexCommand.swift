@@ -29,6 +29,12 @@ struct IndexCommand: ParsableCommand {
             The first bad line stops the build with its file, line and field; an existing index at
             --output is replaced only when the new one is complete.
 
+            The build holds about --memory MiB (1024 by default), however large the input: documents
+            are gathered until building them would reach the budget, written as a segment, and the
+            segments are merged into one at the end, streaming from file to file. The index is the
+            same as an all-in-memory build's, except that --reorder then orders documents within
+            each part.
+
             Besides the posting lists, the index holds a block-max table (--block-size postings per
             block) and, with --range-size N, a BMP range index of N documents per range, which the
             bmp and range-taat algorithms need (the default algorithm does not; it adds about 60%
@@ -39,6 +45,7 @@ struct IndexCommand: ParsableCommand {
             Examples:
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index --reorder --range-size 32
+              sparrow index --input docs10m.jsonl --output /tmp/big-index --memory 2048
               sparrow index --text --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-bm25
               sparrow index --encoder splade:../shared/data/models/splade-tiny --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-splade
             """
@@ -53,6 +60,9 @@ struct IndexCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print no progress line, only the summary.")
     var quiet = false
 
+    @Option(name: .long, help: "Memory budget in MiB: a larger input is built in parts of this size, then merged into one segment.")
+    var memory = SearchIndex.defaultBuildMemory >> 20
+
     @OptionGroup var collection: CollectionOptions
 
     var options: BuildOptions { collection.options }
@@ -65,27 +75,29 @@ struct IndexCommand: ParsableCommand {
         let showProgress = !quiet && isatty(2) == 1
         var lastDraw = start
         let textOptions = TextIndexOptions(analyzer: try collection.analysis.resolved(), bm25: BM25(k1: collection.k1, b: collection.b))
-        let index = try reportingErrors {
+        try reportingErrors {
             let progress: ((BuildProgress) -> Void)? = showProgress ? { p in
                 let now = ContinuousClock.now
                 guard now - lastDraw > .milliseconds(250) else { return }
                 lastDraw = now
                 drawProgress(done: p.documents, total: nil, fraction: p.fraction, unit: "docs", since: start)
             } : nil
+            let memory = self.memory << 20
             if let encoder {
                 guard case .splade(let splade) = try encoder.queryEncoder(tokenizer: nil, index: nil, maxLength: maxlen) else {
                     throw ExitCode(1)
                 }
-                return try SearchIndex.build(fromTextFile: input, encoder: splade, model: absolutePath(encoder.path),
-                                             threads: ProcessInfo.processInfo.activeProcessorCount, options: options,
-                                             progress: progress)
+                try SearchIndex.build(fromTextFile: input, to: output, encoder: splade, model: absolutePath(encoder.path),
+                                      threads: ProcessInfo.processInfo.activeProcessorCount, options: options,
+                                      memory: memory, progress: progress)
+            } else if text {
+                try SearchIndex.build(fromTextFile: input, to: output, text: textOptions, options: options, memory: memory,
+                                      progress: progress)
+            } else {
+                try SearchIndex.build(fromVectorFile: input, to: output, options: options, memory: memory, progress: progress)
             }
-            return text
-                ? try SearchIndex.build(fromTextFile: input, text: textOptions, options: options, progress: progress)
-                : try SearchIndex.build(fromVectorFile: input, options: options, progress: progress)
         }
         if showProgress { writeAll(2, "\r\u{1B}[K") }
-        try reportingErrors { try index.write(to: output) }
         let info = try reportingErrors { try IndexInfo.read(output) }
         let (meta, bytes) = (info.meta, info.totalBytes)
         let elapsed = seconds(since: start)

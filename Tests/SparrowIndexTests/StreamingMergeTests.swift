@@ -1,6 +1,6 @@
 import SparrowCore
 import SparrowFormats
-import SparrowIndex
+@testable import SparrowIndex
 import SparrowTestSupport
 import Testing
 import class Sparrow.SearchIndex
@@ -73,5 +73,33 @@ struct StreamingMergeTests {
         }
         let first = views[0].segment
         #expect(error?.id == (0..<first.documentCount).map { first.externalID(of: DocID(UInt32($0))) }.min())
+    }
+}
+
+struct SectionFileWriterTests {
+    @Test("pieces of any size, interleaved across sections, make the file that one write per section makes",
+          arguments: [1, 64, 4096])
+    func piecewiseEqualsWhole(bufferSize: Int) throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        var random = SeededRandom(seed: UInt64(bufferSize))
+        let tags = [FourCC("AAAA"), FourCC("BBBB"), FourCC("CCCC")]
+        let contents: [[UInt8]] = [20_000, 0, 9_999].map { n in (0..<n).map { _ in UInt8.random(in: 0...255, using: &random) } }
+        let sources = zip(tags, contents).map { tag, bytes in
+            bytes.withUnsafeBufferPointer { SectionSource(tag, UnsafeBufferPointer(start: UnsafePointer($0.baseAddress), count: $0.count)) }
+        }
+        try SectionFileWriter.write(path: dir + "/whole", kind: FourCC("TEST"), sections: sources)
+        let writer = try SectionFileWriter(path: dir + "/pieces", kind: FourCC("TEST"), sections: sources.map(\.layout),
+                                           bufferSize: bufferSize)
+        var at = [0, 0, 0]
+        while at != contents.map(\.count) {
+            let s = Int.random(in: 0..<3, using: &random)
+            let n = min(contents[s].count - at[s], [1, 7, 300, 5000].randomElement(using: &random)!)
+            try contents[s].withUnsafeBytes { try writer.append(tags[s], UnsafeRawBufferPointer(rebasing: $0[at[s]..<(at[s] + n)])) }
+            at[s] += n
+        }
+        try writer.finish()
+        #expect(readFileBytes(dir + "/pieces") == readFileBytes(dir + "/whole"))
+        _ = try MappedFile(path: dir + "/pieces", expectedKind: FourCC("TEST"), verifyChecksum: true)
     }
 }
