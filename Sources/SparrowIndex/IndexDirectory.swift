@@ -47,6 +47,12 @@ public enum IndexDirectory {
         let lockPath = path + "/" + DirectoryLock.fileName
         let hadLock = Posix.fileExists(lockPath).exists
         let lock = try DirectoryLock(directory: path)
+        // An index is left as clean as before: the lock file goes if this write made it (last, so
+        // a writer that takes a new lock file finds the write complete).
+        defer {
+            if !hadLock { unlink(lockPath) }
+            withExtendedLifetime(lock) {}
+        }
         let name = newSegmentName()
         let written: IndexMeta.SegmentMeta?
         do { written = try writeFiles(name) } catch {
@@ -56,10 +62,6 @@ public enum IndexDirectory {
         let meta = IndexMeta(settings: settings, segments: written.map { [$0] } ?? [], opstamp: nil)
         try commit(meta, to: path, newSegments: [], newDeletions: [])
         unlink(path + "/" + WriteAheadLog.fileName)
-        // A built index is left as clean as before: the lock file goes if this write made it
-        // (last, so a writer that takes a new lock file finds the write complete).
-        if !hadLock { unlink(lockPath) }
-        withExtendedLifetime(lock) {}
     }
 
     /// Maps the files of a segment just written for `settings` (a merge's output) without reading
