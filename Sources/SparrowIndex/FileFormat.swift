@@ -247,6 +247,29 @@ final class SectionFileWriter: SectionOutput {
     }
 }
 
+/// Compares sections, as they are produced, with stored ones, holding no copy: `check` verifies a
+/// derived table by producing it again into one of these.
+final class SectionComparison: SectionOutput {
+    private var stored: [FourCC: (bytes: UnsafeRawBufferPointer, compared: Int)] = [:]
+    private var differs = false
+
+    init(_ sections: [SectionSource]) {
+        for s in sections { stored[s.tag] = (s.bytes, 0) }
+    }
+
+    func append(_ tag: FourCC, _ bytes: UnsafeRawBufferPointer) throws {
+        guard let s = stored[tag], s.compared + bytes.count <= s.bytes.count else {
+            differs = true
+            return
+        }
+        if bytes.count > 0 && memcmp(s.bytes.baseAddress! + s.compared, bytes.baseAddress!, bytes.count) != 0 { differs = true }
+        stored[tag]!.compared += bytes.count
+    }
+
+    /// Whether every stored section was produced again, byte for byte.
+    var matches: Bool { !differs && stored.values.allSatisfy { $0.compared == $0.bytes.count } }
+}
+
 /// Sections produced piece by piece into memory: the in-memory counterpart of
 /// ``SectionFileWriter``, so that one producer serves both.
 final class HeapSections: SectionOutput {

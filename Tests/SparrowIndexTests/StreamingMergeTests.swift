@@ -103,3 +103,29 @@ struct SectionFileWriterTests {
         _ = try MappedFile(path: dir + "/pieces", expectedKind: FourCC("TEST"), verifyChecksum: true)
     }
 }
+
+struct DerivedTableCheckTests {
+    @Test("check finds a range index that differs from the postings, though its file's checksum is valid")
+    func rangeIndexMismatch() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let c = PersistenceTests.corpus(8)
+        let settings = IndexSettings(BuildOptions(rangeSize: 8))
+        try IndexDirectory.write(merging: try StreamingMergeTests.segments(c, parts: 2), settings: settings, to: dir)
+        #expect(IndexDirectory.check(dir).problems.isEmpty)
+        let path = dir + "/" + (try #require(listDirectory(dir).first { $0.hasSuffix(".ranges") }))
+        try withExtendedLifetime(try IndexDirectory.open(dir)) { opened in
+            let sections = try #require(opened.segments[0].segment.ranges).sections
+            var weights = Array(try #require(sections.last).bytes)
+            #expect(sections.last?.tag == SegmentFiles.rangePostingWeights && weights.count >= 4)
+            weights[weights.count / 2] ^= 0x40
+            let writer = try SectionFileWriter(path: path + ".new", kind: SegmentFiles.ranges.kind, sections: sections.map(\.layout))
+            for s in sections.dropLast() { try writer.append(s.tag, s.bytes) }
+            try writer.append(SegmentFiles.rangePostingWeights, weights)
+            try writer.finish()
+        }
+        #expect(rename(path + ".new", path) == 0)
+        let problems = IndexDirectory.check(dir).problems
+        #expect(problems.contains { $0.contains("range index differs from the posting lists") }, "\(problems)")
+    }
+}
