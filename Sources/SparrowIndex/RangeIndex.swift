@@ -79,7 +79,7 @@ public struct RangeIndex: @unchecked Sendable {
     /// after every pass over the postings (to let go of their pages).
     static func write(_ postings: PostingLists, documentCount: Int, rangeSize: Int, to path: String,
                       windowPostings: Int, between: () -> Void) throws {
-        let plan = Plan(postings, documentCount: documentCount, rangeSize: rangeSize)
+        let plan = Plan(postings, documentCount: documentCount, rangeSize: rangeSize, release: between)
         between()
         let file = try SectionFileWriter(path: path, kind: SegmentFiles.ranges.kind, sections: plan.layouts)
         try plan.write(postings, to: file, windowPostings: windowPostings, between: between)
@@ -96,7 +96,10 @@ public struct RangeIndex: @unchecked Sendable {
         var entriesPerRange: [UInt64]
         var postingsPerRange: [UInt64]
 
-        init(_ postings: PostingLists, documentCount: Int, rangeSize: Int) {
+        /// Postings read between two calls of a pass's `release`.
+        static let releaseInterval = 1 << 25
+
+        init(_ postings: PostingLists, documentCount: Int, rangeSize: Int, release: () -> Void = {}) {
             precondition(allowedRangeSizes.contains(rangeSize))
             self.rangeSize = rangeSize
             let terms = postings.termCount
@@ -105,9 +108,15 @@ public struct RangeIndex: @unchecked Sendable {
             termOffsets = [UInt64](repeating: 0, count: terms + 1)
             entriesPerRange = [UInt64](repeating: 0, count: ranges + 1)
             postingsPerRange = [UInt64](repeating: 0, count: ranges + 1)
+            var read = 0
             for t in 0..<terms {
                 var entries: UInt64 = 0
                 var previous = -1
+                read += postings.range(of: TermID(t)).count
+                if read > Self.releaseInterval {
+                    release()
+                    read = 0
+                }
                 for i in postings.range(of: TermID(t)) {
                     let r = Int(docs[i]) / rangeSize
                     postingsPerRange[r + 1] += 1
@@ -158,7 +167,13 @@ public struct RangeIndex: @unchecked Sendable {
             var termRanges: [UInt32] = []
             var termMax: [UInt8] = []
             var termStarts: [UInt32] = []
+            var read = 0
             for t in 0..<terms {
+                read += postings.range(of: TermID(t)).count
+                if read > Self.releaseInterval {
+                    between()
+                    read = 0
+                }
                 let scale = RangeIndex.scale(maxWeight: postings.maxWeights[t])
                 try out.append(SegmentFiles.rangeTermScale, value: scale)
                 termRanges.removeAll(keepingCapacity: true)

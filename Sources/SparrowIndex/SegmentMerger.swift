@@ -262,7 +262,7 @@ public enum SegmentMerger {
                 try out.append(SegmentFiles.blockLastDocs, lastDocs)
                 try out.append(SegmentFiles.blockMaxWeights, blockMax)
                 sinceRelease += docs.count
-                if sinceRelease > 1 << 25 {
+                if sinceRelease > RangeIndex.Plan.releaseInterval {
                     release()
                     sinceRelease = 0
                 }
