@@ -96,9 +96,6 @@ public struct RangeIndex: @unchecked Sendable {
         var entriesPerRange: [UInt64]
         var postingsPerRange: [UInt64]
 
-        /// Postings read between two calls of a pass's `release`.
-        static let releaseInterval = 1 << 25
-
         init(_ postings: PostingLists, documentCount: Int, rangeSize: Int, release: () -> Void = {}) {
             precondition(allowedRangeSizes.contains(rangeSize))
             self.rangeSize = rangeSize
@@ -108,15 +105,11 @@ public struct RangeIndex: @unchecked Sendable {
             termOffsets = [UInt64](repeating: 0, count: terms + 1)
             entriesPerRange = [UInt64](repeating: 0, count: ranges + 1)
             postingsPerRange = [UInt64](repeating: 0, count: ranges + 1)
-            var read = 0
+            var pages = PageBudget()
             for t in 0..<terms {
                 var entries: UInt64 = 0
                 var previous = -1
-                read += postings.range(of: TermID(t)).count
-                if read > Self.releaseInterval {
-                    release()
-                    read = 0
-                }
+                if pages.touch(lists: 1, bytes: postings.range(of: TermID(t)).count * 4) { release() }
                 for i in postings.range(of: TermID(t)) {
                     let r = Int(docs[i]) / rangeSize
                     postingsPerRange[r + 1] += 1
@@ -167,13 +160,9 @@ public struct RangeIndex: @unchecked Sendable {
             var termRanges: [UInt32] = []
             var termMax: [UInt8] = []
             var termStarts: [UInt32] = []
-            var read = 0
+            var pages = PageBudget()
             for t in 0..<terms {
-                read += postings.range(of: TermID(t)).count
-                if read > Self.releaseInterval {
-                    between()
-                    read = 0
-                }
+                if pages.touch(lists: 2, bytes: postings.range(of: TermID(t)).count * 8) { between() }
                 let scale = RangeIndex.scale(maxWeight: postings.maxWeights[t])
                 try out.append(SegmentFiles.rangeTermScale, value: scale)
                 termRanges.removeAll(keepingCapacity: true)
@@ -217,6 +206,7 @@ public struct RangeIndex: @unchecked Sendable {
                 for t in 0..<terms {
                     let listEnd = Int(postings.offsets[t + 1])
                     var i = cursor[t]
+                    if pages.touch(lists: 2, bytes: 0) { between() }
                     while i < listEnd && Int(docs[i]) < limit {
                         let r = Int(docs[i]) / rangeSize
                         let start = r * rangeSize
@@ -234,6 +224,7 @@ public struct RangeIndex: @unchecked Sendable {
                         nextEntry[r - first] += 1
                         nextPosting[r - first] = UInt64(fp)
                     }
+                    if pages.touch(lists: 0, bytes: (i - cursor[t]) * 8) { between() }
                     cursor[t] = i
                 }
                 try out.append(SegmentFiles.rangeEntryTerms, entryTerms)
@@ -244,5 +235,27 @@ public struct RangeIndex: @unchecked Sendable {
                 first = end
             }
         }
+    }
+}
+
+/// Bounds the pages of memory-mapped files a pass over posting lists keeps resident: the pass
+/// reports what it reads, and releases the files' pages whenever ``touch(lists:bytes:)`` says that
+/// may exceed ``limit``. A read fault maps up to 64 KiB around the page read (the kernel's
+/// fault-around), so each list a pass starts reading counts that much besides its bytes: a pass
+/// touching thousands of short lists would otherwise map most of the file.
+struct PageBudget {
+    /// Bytes mapped between two releases, at most (about).
+    static let limit = 256 << 20
+    static let faultAround = 64 << 10
+    private var mapped = 0
+
+    /// Records that a pass started reading `lists` lists and read `bytes` bytes of them; true
+    /// when the pass should release the pages now.
+    @inline(__always)
+    mutating func touch(lists: Int, bytes: Int) -> Bool {
+        mapped += lists * Self.faultAround + bytes
+        guard mapped > Self.limit else { return false }
+        mapped = 0
+        return true
     }
 }

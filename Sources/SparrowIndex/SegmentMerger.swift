@@ -197,7 +197,7 @@ public enum SegmentMerger {
              SectionLayout(SegmentFiles.idOrder, UInt32.self, count: documentCount)]
         }
 
-        /// Produces every section. `release` runs every few hundred megabytes of postings read.
+        /// Produces every section. `release` drops the inputs' pages; it runs as ``PageBudget`` says.
         func write(postings out: some SectionOutput, frequencies: (some SectionOutput)?, terms: some SectionOutput,
                    documents: some SectionOutput, release: () -> Void = {}) throws {
             try writePostings(out, frequencies: frequencies, release: release)
@@ -223,7 +223,7 @@ public enum SegmentMerger {
             var counts: [UInt32] = []
             var lastDocs: [UInt32] = []
             var blockMax: [Float] = []
-            var sinceRelease = 0
+            var pages = PageBudget()
             for (t, sources) in mergedTerms.enumerated() {
                 docs.removeAll(keepingCapacity: true)
                 weights.removeAll(keepingCapacity: true)
@@ -261,11 +261,7 @@ public enum SegmentMerger {
                 }
                 try out.append(SegmentFiles.blockLastDocs, lastDocs)
                 try out.append(SegmentFiles.blockMaxWeights, blockMax)
-                sinceRelease += docs.count
-                if sinceRelease > RangeIndex.Plan.releaseInterval {
-                    release()
-                    sinceRelease = 0
-                }
+                if pages.touch(lists: sources.count * (isText ? 3 : 2), bytes: docs.count * (isText ? 12 : 8)) { release() }
             }
         }
 
