@@ -23,11 +23,12 @@ public struct SegmentView: @unchecked Sendable {
 /// scores and ranks as the inputs did. Posting lists are concatenated term by term in a k-way merge
 /// of the sorted vocabularies, reading the inputs where they lie (memory-mapped files or memory).
 /// Every size is counted first, then each section is produced in one pass, a term or a document
-/// at a time, into memory (``merge(_:settings:)``, for the writer's buffer) or straight into the
-/// segment's files (``write(_:settings:directory:name:)``), which holds no more than a posting
-/// list, the document-number maps and per-term tables in memory, however large the output. Block-max and range tables are rebuilt for it, and in a
-/// text collection every weight is recomputed with BM25 over the merged segment's own statistics,
-/// as a fresh build of its documents would.
+/// at a time: into memory (``merge(_:settings:)``, for the writer's buffer), or straight into the
+/// segment's files (``write(_:settings:directory:name:rangeWindowPostings:)``), which holds no
+/// more than one posting list, the document-number maps and per-term tables in memory, however
+/// large the output. Block-max and range tables are rebuilt for it, and in a text collection every
+/// weight is recomputed with BM25 over the merged segment's own statistics, as a fresh build of its
+/// documents would.
 public enum SegmentMerger {
     /// Two live documents of the inputs have the same id (only a build from a file can do this).
     public struct DuplicateID: Error, Equatable {
