@@ -156,7 +156,7 @@ final class SectionFileWriter: SectionOutput {
         crcs[i] = Self.crc(crcs[i], bytes)
         if buffers[i].count + bytes.count > bufferSize { try flush(i) }
         if bytes.count >= bufferSize {
-            try Posix.writeAll(fd, bytes, at: offsets[i] + written[i], path: path)
+            try Posix.writeAllAt(fd, bytes, offset: offsets[i] + written[i], path: path)
         } else {
             if buffers[i].capacity == 0 { buffers[i].reserveCapacity(bufferSize) }
             buffers[i].append(contentsOf: bytes)
@@ -168,7 +168,7 @@ final class SectionFileWriter: SectionOutput {
     private func flush(_ i: Int) throws {
         guard !buffers[i].isEmpty else { return }
         let pending = buffers[i].count
-        try buffers[i].withUnsafeBytes { try Posix.writeAll(fd, $0, at: offsets[i] + written[i] - pending, path: path) }
+        try buffers[i].withUnsafeBytes { try Posix.writeAllAt(fd, $0, offset: offsets[i] + written[i] - pending, path: path) }
         buffers[i].removeAll(keepingCapacity: true)
     }
 
@@ -209,14 +209,14 @@ final class SectionFileWriter: SectionOutput {
             at = offsets[i] + layouts[i].byteCount
         }
         crc = Self.zeros(crc, count: bodyEnd - at)
-        try header.bytes.withUnsafeBytes { try Posix.writeAll(fd, $0, at: 0, path: path) }
+        try header.bytes.withUnsafeBytes { try Posix.writeAllAt(fd, $0, offset: 0, path: path) }
         var footer = ByteWriter()
         footer.append(FileFormat.footerMagic)
         footer.append(UInt64(fileLength))
         footer.append(UInt32(truncatingIfNeeded: crc))
         footer.append(UInt32(0))
         footer.append(FileFormat.endMagic)
-        try footer.bytes.withUnsafeBytes { try Posix.writeAll(fd, $0, at: bodyEnd, path: path) }
+        try footer.bytes.withUnsafeBytes { try Posix.writeAllAt(fd, $0, offset: bodyEnd, path: path) }
         guard fsync(fd) == 0 else { throw Posix.ioError("fsync", path) }
     }
 

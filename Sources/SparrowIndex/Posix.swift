@@ -25,19 +25,6 @@ enum Posix {
         }
     }
 
-    /// Writes all of `bytes` to `fd` at byte `offset`.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ioError("write", path)
-            }
-            done += n
-        }
-    }
-
     static func fsyncPath(_ path: String, directory: Bool) throws {
         let fd = open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDONLY)
         guard fd >= 0 else { throw ioError("open", path) }
