@@ -441,7 +441,6 @@ public final class IndexWriter: @unchecked Sendable {
         let changed = entries.contains { $0.deletionsChanged }
         if !buffered.isEmpty || changed || !log.isEmpty {
             var newSegments: [(name: String, segment: Segment)] = []
-            var written: [String] = []
             var next = entries.filter { $0.name != nil }
             if !buffered.isEmpty {
                 let views = buffered.map { entries[$0].view }
@@ -450,11 +449,10 @@ public final class IndexWriter: @unchecked Sendable {
                     newSegments.append((name, views[0].segment))
                     next.append(Entry(name: name, segment: views[0].segment, deletions: nil, generation: nil))
                 } else if let merged = try writeMerged(views) {
-                    written.append(merged.name)
                     next.append(Entry(name: merged.name, segment: merged.segment, deletions: nil, generation: nil))
                 }
             }
-            try write(next, newSegments: newSegments, written: written)
+            try write(next, newSegments: newSegments)
             bufferedDocuments = 0
             bufferedBytes = 0
         }
@@ -521,7 +519,7 @@ public final class IndexWriter: @unchecked Sendable {
                 Entry(name: output, segment: $0, deletions: deletions, generation: nil, deletionsChanged: deletions != nil)
             })
             do {
-                try write(next, newSegments: [], written: merged != nil ? [output] : [])
+                try write(next, newSegments: [])
             } catch {
                 mergeProblems.append("merge abandoned: \(error)")
                 IndexDirectory.removeSegmentFiles(path, name: output)
@@ -534,16 +532,16 @@ public final class IndexWriter: @unchecked Sendable {
         }
     }
 
-    /// Commits `next` as the collection's segments (writing `newSegments` and changed deletions;
-    /// `written` names segments whose files a merge already wrote), then makes it the writer's
-    /// state, with every new segment mapped from its file.
+    /// Commits `next` as the collection's segments (writing `newSegments`, which are in memory, and
+    /// changed deletions), then makes it the writer's state, with every new segment mapped from its
+    /// file. A merge's output is already mapped: the merge wrote its files and opened them.
     ///
     /// When `next` still has buffered segments (a merge installed while writes go on), the commit
     /// names only the committed segments and records the previous commit's operation number, and
     /// the log is kept: replaying it over the new commit gives the same collection, because the
     /// deletions this commit already holds come from logged operations that delete the same
     /// documents again.
-    private func write(_ next: [Entry], newSegments: [(name: String, segment: Segment)], written: [String] = []) throws {
+    private func write(_ next: [Entry], newSegments: [(name: String, segment: Segment)]) throws {
         var next = next
         var deletionFiles: [(segment: String, generation: Int, deletions: Deletions)] = []
         for i in next.indices where next[i].deletionsChanged && next[i].name != nil {
@@ -572,7 +570,7 @@ public final class IndexWriter: @unchecked Sendable {
         // New segments are read back from their files, so the heap copies are freed.
         for i in next.indices {
             if next[i].name != nil { next[i].deletionsChanged = false }
-            if let name = next[i].name, newSegments.contains(where: { $0.name == name }) || written.contains(name),
+            if let name = next[i].name, newSegments.contains(where: { $0.name == name }),
                let seg = metas.first(where: { $0.name == name }) {
                 next[i].segment = try IndexDirectory.openSegment(path, seg, meta: meta, verifyChecksums: false)
             }
@@ -585,7 +583,7 @@ public final class IndexWriter: @unchecked Sendable {
     private func merge(_ chosen: [Int]) throws {
         let merged = try writeMerged(chosen.map { entries[$0].view })
         let next = replacing(chosen, with: merged.map { Entry(name: $0.name, segment: $0.segment, deletions: nil, generation: nil) })
-        try write(next, newSegments: [], written: merged.map { [$0.name] } ?? [])
+        try write(next, newSegments: [])
     }
 
     /// Merges `views` into a new segment's files (not yet committed) and maps it; nil when no
