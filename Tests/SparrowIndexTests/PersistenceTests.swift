@@ -118,6 +118,67 @@ struct PersistenceTests {
         }
     }
 
+    @Test("indexes the previous release wrote (format 3: one segment; two segments with deletions) open and answer, and this build writes the same bytes")
+    func formatVersion3() throws {
+        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
+        let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
+        let options = BuildOptions(rangeSize: 8)
+        let built = repositoryRoot + "/Tests/Fixtures/format-v3"
+        let live = repositoryRoot + "/Tests/Fixtures/format-v3-live"
+        #expect(try SearchIndex.meta(at: built).formatVersion == 3 && SearchIndex.meta(at: live).formatVersion == 3)
+
+        // The one-segment index: this build writes its files byte for byte (the streaming writer
+        // and the previous one make the same format).
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let fresh = try SearchIndex.build(fromVectorFile: toy, options: options)
+        try fresh.write(to: dir + "/rewritten")
+        func segmentFiles(_ d: String) -> [String: [UInt8]] {
+            Dictionary(uniqueKeysWithValues: listDirectory(d).filter { $0.hasPrefix("seg-") }
+                .map { (String($0.drop { $0 != "." }), readFileBytes(d + "/" + $0)) })
+        }
+        #expect(segmentFiles(built).count == 4 && segmentFiles(dir + "/rewritten") == segmentFiles(built))
+
+        // The live one: the toy documents, then the first three queries upserted as documents
+        // (one replaces document 1048585's id if the toy has it), then ids 3 and 7 deleted.
+        var documents = try readVectorRecords(fromFile: toy).map(\.record)
+        for q in queries.prefix(3) {
+            if let i = documents.firstIndex(where: { $0.id == q.id }) { documents.remove(at: i) }
+            documents.append(q)
+        }
+        documents.removeAll { $0.id == "3" || $0.id == "7" }
+        let expected = try SearchIndex.build(records: documents, options: options)
+        // Ranks, ids and scores (a hit's `doc` numbers documents across the snapshot's segments).
+        func answer(_ index: SearchIndex, _ query: VectorRecord, _ algorithm: Algorithm? = nil) throws -> [String] {
+            try index.search(query, k: 5, algorithm: algorithm).map { "\($0.rank) \($0.id) \($0.score)" }
+        }
+        for (path, reference) in [(built, fresh), (live, expected)] {
+            let old = try SearchIndex.open(at: path)
+            #expect(old.documentCount == reference.documentCount)
+            for query in queries {
+                for algorithm in Algorithm.allCases {
+                    #expect(try answer(old, query, algorithm) == answer(reference, query, algorithm),
+                            "\(path) \(query.id) \(algorithm)")
+                }
+            }
+            #expect(SearchIndex.check(at: path).isSound)
+        }
+        let opened = try SearchIndex.open(at: live)
+        #expect(opened.segmentCount == 2 && opened.deletedCount > 0 && opened.document(id: "3") == nil)
+
+        // A writer takes the live index over and compacts it (in a copy: the fixture stays as it is).
+        let copy = makeTemporaryDirectory()
+        defer { removeTree(copy) }
+        for name in listDirectory(live) { writeFile(copy + "/" + name, readFileBytes(live + "/" + name)) }
+        let writer = try IndexWriter.open(at: copy)
+        try writer.compact()
+        try writer.close()
+        let compacted = try SearchIndex.open(at: copy)
+        #expect(compacted.segmentCount == 1 && compacted.deletedCount == 0)
+        for query in queries { #expect(try compacted.search(query, k: 5) == expected.search(query, k: 5)) }
+        #expect(SearchIndex.check(at: copy).isSound)
+    }
+
     @Test("an index built from a file equals one built from the same records")
     func buildFromFile() throws {
         let dir = makeTemporaryDirectory()
