@@ -1,3 +1,4 @@
+import SparrowQuery
 import SparrowIndex
 
 /// A learned sparse encoder that turns query text into a vector for an index of word-piece
@@ -110,8 +111,9 @@ extension SearchIndex {
     }
 
     /// Encodes `text` with `encoder` and searches.
-    public func search(text: String, encoder: QueryEncoder, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
+    public func search(text: String, encoder: QueryEncoder, k: Int = 10, algorithm: Algorithm? = nil,
+                       approximation: Approximation = .exact) throws -> [SearchHit] {
         try requireCompatible(encoder)
-        return try search(encoder.encode(text), k: k, algorithm: algorithm)
+        return try search(encoder.encode(text), k: k, algorithm: algorithm, approximation: approximation)
     }
 }

@@ -14,6 +14,10 @@ public typealias IndexCheckReport = SparrowIndex.IndexCheckReport
 public typealias IndexMeta = SparrowIndex.IndexMeta
 /// Build-time choices: block size, BMP range size, document reordering.
 public typealias BuildOptions = SparrowIndex.BuildOptions
+/// Query-time knobs of approximate search (clustered layout, BMP's α and β), and the recall presets.
+public typealias Approximation = SparrowQuery.Approximation
+/// How the clustered layout for approximate search is built.
+public typealias ClusterSettings = SparrowIndex.ClusterSettings
 /// Work counters of one query.
 public typealias QueryStats = SparrowQuery.QueryStats
 @_exported import SparrowText

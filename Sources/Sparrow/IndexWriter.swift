@@ -122,7 +122,7 @@ public final class IndexWriter: @unchecked Sendable {
             guard let settings else {
                 throw IndexError(.notFound, path: path, "holds no index; give settings to create a collection there")
             }
-            if let problem = settings.buildOptions.problem { throw IndexError(.invalidArgument, path: path, problem) }
+            if let problem = settings.problem { throw IndexError(.invalidArgument, path: path, problem) }
             try IndexDirectory.prepareDirectory(path)
         }
         let lock = try DirectoryLock(directory: path)

@@ -107,8 +107,9 @@ public final class SearchIndex: @unchecked Sendable {
         return taken.finish(options)
     }
 
-    static func validate(_ options: BuildOptions) throws {
+    static func validate(_ options: BuildOptions, text: Bool = false) throws {
         if let problem = options.problem { throw IndexError(.invalidArgument, path: "", problem) }
+        if text, options.clustered != nil { throw IndexError(.invalidArgument, path: "", IndexSettings.textClusteredProblem) }
     }
 
     static func add(_ record: VectorRecord, line: Int, path: String, to builder: inout IndexBuilder,
@@ -218,26 +219,57 @@ public final class SearchIndex: @unchecked Sendable {
     /// choose (``Algorithm/auto(for:)``). Throws ``IndexError`` with code `invalidArgument` when
     /// `k < 1`, a weight is negative or not finite, or the algorithm needs a structure this index
     /// was built without.
-    public func search(_ query: SparseQuery, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
+    ///
+    /// `approximation` trades recall for speed: the `clustered` algorithm's `queryCut` and
+    /// `heapFactor`, BMP's `alpha` and `beta` (see ``Approximation``). ``search(_:k:recall:)``
+    /// picks them from a recall floor.
+    public func search(_ query: SparseQuery, k: Int = 10, algorithm: Algorithm? = nil,
+                       approximation: Approximation = .exact) throws -> [SearchHit] {
         var stats = QueryStats()
-        return try search(query, k: k, algorithm: algorithm, stats: &stats)
+        return try search(query, k: k, algorithm: algorithm, approximation: approximation, stats: &stats)
     }
 
-    /// Searches with the vector of a query-file row (see ``search(_:k:algorithm:)``).
-    public func search(_ query: VectorRecord, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
-        try search(query.query, k: k, algorithm: algorithm)
+    /// Approximate search holding a recall floor: the `clustered` algorithm with the knobs of
+    /// ``Approximation/preset(recall:)`` (0.90, 0.95 or 0.99), measured as recall@10 against
+    /// exhaustive search. Segments without the clustered layout (``BuildOptions/clustered``) are
+    /// searched exactly, so on an index without it this is exact search.
+    ///
+    /// ```swift
+    /// let hits = try index.search(query, k: 10, recall: 0.95)
+    /// ```
+    public func search(_ query: SparseQuery, k: Int = 10, recall: Double) throws -> [SearchHit] {
+        let (algorithm, approximation) = try Self.preset(recall: recall)
+        return try search(query, k: k, algorithm: algorithm, approximation: approximation)
     }
 
-    /// ``search(_:k:algorithm:)`` with a query-file row, reporting the work done.
-    public func search(_ query: VectorRecord, k: Int, algorithm: Algorithm?, stats: inout QueryStats) throws -> [SearchHit] {
-        try search(query.query, k: k, algorithm: algorithm, stats: &stats)
+    /// The algorithm and knobs of the recall preset `recall`, or an ``IndexError`` naming the presets.
+    public static func preset(recall: Double) throws -> (Algorithm, Approximation) {
+        guard let approximation = Approximation.preset(recall: recall) else {
+            throw IndexError(.invalidArgument, path: "",
+                "no preset for recall \(recall); the presets are \(Approximation.presetRecalls.map { String($0) }.joined(separator: ", "))")
+        }
+        return (.clustered, approximation)
     }
 
-    /// ``search(_:k:algorithm:)`` that also reports the work done (postings and ranges scored).
-    public func search(_ query: SparseQuery, k: Int, algorithm: Algorithm?,
+    /// Searches with the vector of a query-file row (see ``search(_:k:algorithm:approximation:)``).
+    public func search(_ query: VectorRecord, k: Int = 10, algorithm: Algorithm? = nil,
+                       approximation: Approximation = .exact) throws -> [SearchHit] {
+        try search(query.query, k: k, algorithm: algorithm, approximation: approximation)
+    }
+
+    /// ``search(_:k:algorithm:approximation:)`` with a query-file row, reporting the work done.
+    public func search(_ query: VectorRecord, k: Int, algorithm: Algorithm?, approximation: Approximation = .exact,
+                       stats: inout QueryStats) throws -> [SearchHit] {
+        try search(query.query, k: k, algorithm: algorithm, approximation: approximation, stats: &stats)
+    }
+
+    /// ``search(_:k:algorithm:approximation:)`` that also reports the work done (postings, and
+    /// ranges or blocks, scored).
+    public func search(_ query: SparseQuery, k: Int, algorithm: Algorithm?, approximation: Approximation = .exact,
                        stats: inout QueryStats) throws -> [SearchHit] {
         guard k >= 1 else { throw IndexError(.invalidArgument, path: "", "k must be at least 1, not \(k)") }
         if let algorithm { try requireSupport(for: algorithm) }
+        if let problem = approximation.problem { throw IndexError(.invalidArgument, path: "", problem) }
         guard query.tokens.count == query.weights.count else {
             throw IndexError(.invalidArgument, path: "", "the query has \(query.tokens.count) tokens and \(query.weights.count) weights")
         }
@@ -247,7 +279,8 @@ public final class SearchIndex: @unchecked Sendable {
         }
         let scratch = scratchPool.take()
         defer { scratchPool.give(back: scratch) }
-        let hits = segments.search(tokens: query.tokens, weights: query.weights, k: k, algorithm: algorithm, scratch: scratch)
+        let hits = segments.search(tokens: query.tokens, weights: query.weights, k: k, algorithm: algorithm,
+                                   approximation: approximation, scratch: scratch)
         stats = scratch.stats
         return hits.enumerated().map { i, hit in
             let (s, local) = segments.locate(hit.doc)
@@ -260,8 +293,10 @@ public final class SearchIndex: @unchecked Sendable {
 
     /// Whether this index has what `algorithm` needs.
     public func supports(_ algorithm: Algorithm) -> Bool {
-        segments.views.allSatisfy { algorithm.isAvailable(on: $0.segment) }
-            && (algorithm != .bmp && algorithm != .rangeTAAT || settings.rangeSize > 0)
+        switch algorithm {
+        case .bmp, .rangeTAAT: settings.rangeSize > 0 && segments.views.allSatisfy { algorithm.isAvailable(on: $0.segment) }
+        default: true
+        }
     }
 
     /// Throws ``IndexError`` (`invalidArgument`) saying how to rebuild the index when it lacks what
@@ -273,6 +308,10 @@ public final class SearchIndex: @unchecked Sendable {
                 + "rebuild it with a range size (sparrow index --range-size 32)")
         }
     }
+
+    /// How many of the segments have the clustered layout (the `clustered` algorithm searches the
+    /// others exactly).
+    public var clusteredSegmentCount: Int { segments.views.filter { $0.segment.clusters != nil }.count }
 
 
     /// The query tokens no segment of this index knows (they cannot match).

@@ -76,7 +76,7 @@ extension SearchIndex {
         options: BuildOptions = BuildOptions(), memory: Int = defaultBuildMemory,
         progress: ((BuildProgress) -> Void)? = nil
     ) throws -> IndexMeta {
-        try validate(options)
+        try validate(options, text: true)
         if let problem = text.bm25.problem { throw IndexError(.invalidArgument, path: "", problem) }
         let settings = IndexSettings(options, text: TextWeighting(analyzer: text.analyzer, bm25: text.bm25))
         return try SegmentedBuild.run(path: path, source: input, settings: settings, memory: memory,

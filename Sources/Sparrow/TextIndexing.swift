@@ -1,4 +1,5 @@
 import SparrowIndex
+import SparrowQuery
 
 /// What a BM25 index is built from: the analyzer and the BM25 parameters.
 public struct TextIndexOptions: Sendable, Equatable {
@@ -36,7 +37,7 @@ extension SearchIndex {
         options: BuildOptions = BuildOptions(),
         progress: ((BuildProgress) -> Void)? = nil
     ) throws -> SearchIndex {
-        try validate(options)
+        try validate(options, text: true)
         if let problem = text.bm25.problem { throw IndexError(.invalidArgument, path: "", problem) }
         var documents: [PreparedDocument] = []
         var lines: [Int] = []
@@ -126,8 +127,9 @@ extension SearchIndex {
     }
 
     /// Searches a text index with a text query (see ``queryVector(text:id:)``).
-    public func search(text: String, k: Int = 10, algorithm: Algorithm? = nil) throws -> [SearchHit] {
-        try search(try queryVector(text: text), k: k, algorithm: algorithm)
+    public func search(text: String, k: Int = 10, algorithm: Algorithm? = nil,
+                       approximation: Approximation = .exact) throws -> [SearchHit] {
+        try search(try queryVector(text: text), k: k, algorithm: algorithm, approximation: approximation)
     }
 }
 

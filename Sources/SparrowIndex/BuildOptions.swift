@@ -16,12 +16,16 @@ public struct BuildOptions: Sendable, Equatable {
     /// one, and it would add about 60% to the index size and the build's memory.
     public var rangeSize: Int
     public var reorder: Reorder
+    /// The clustered layout for approximate search (``ClusteredIndex``); nil (the default) builds
+    /// none, and the `clustered` algorithm then searches exactly.
+    public var clustered: ClusterSettings?
 
     public init(blockSize: Int = BlockMaxTable.defaultBlockSize, rangeSize: Int = 0,
-                reorder: Reorder = .none) {
+                reorder: Reorder = .none, clustered: ClusterSettings? = nil) {
         self.blockSize = blockSize
         self.rangeSize = rangeSize
         self.reorder = reorder
+        self.clustered = clustered
     }
 
     /// A sentence naming the first invalid setting, or nil when all are valid.
@@ -30,6 +34,6 @@ public struct BuildOptions: Sendable, Equatable {
         if rangeSize != 0 && !RangeIndex.allowedRangeSizes.contains(rangeSize) {
             return "range size must be 0 (no range index) or between 1 and 256, not \(rangeSize)"
         }
-        return nil
+        return clustered?.problem
     }
 }

@@ -215,6 +215,10 @@ public struct IndexBuilder {
             documentIDs: idTable,
             documentTexts: textTable,
             frequencies: termFrequencies,
+            clusters: options.clustered.flatMap { c in
+                c.applies(toDocuments: documentCount)
+                    ? ClusteredIndex.build(postings, documentCount: documentCount, settings: c, storage: storage) : nil
+            },
             idOrder: UnsafeBufferPointer(Self.copy(Segment.idOrder(idTable), storage)),
             owner: storage)
         return segment

@@ -30,7 +30,7 @@ extension IndexDirectory {
         var liveIDs = Set<ExactString>()
         for stored in opened.segments {
             let before = report.problems.count
-            check(stored.segment, into: &report)
+            check(stored.segment, clustered: opened.meta.clustered, into: &report)
             for d in 0..<stored.segment.documentCount where !(stored.deletions?.contains(d) ?? false) {
                 let id = stored.segment.documentIDs.string(at: d)
                 if !liveIDs.insert(ExactString(id)).inserted {
@@ -56,7 +56,7 @@ extension IndexDirectory {
     }
 
     /// The structural invariants of one segment.
-    static func check(_ segment: Segment, into report: inout IndexCheckReport) {
+    static func check(_ segment: Segment, clustered settings: ClusterSettings? = nil, into report: inout IndexCheckReport) {
         let n = segment.documentCount
         let p = segment.postings
         for t in 0..<p.termCount {
@@ -96,6 +96,18 @@ extension IndexDirectory {
                 let plan = RangeIndex.Plan(p, documentCount: n, rangeSize: stored.rangeSize)
                 if (try? plan.write(p, to: comparison, windowPostings: 1 << 24)) == nil || !comparison.matches {
                     report.problems.append("range index differs from the posting lists")
+                }
+            }
+            if let stored = segment.clusters {
+                // The layout is a function of the postings and the settings (its choices are
+                // seeded), so a fresh build must give the same bytes.
+                if let settings {
+                    let fresh = ClusteredIndex.build(p, documentCount: n, settings: settings, storage: scratch)
+                    if !same(fresh.sections, stored.sections) {
+                        report.problems.append("clustered layout differs from the one its settings build from the posting lists")
+                    }
+                } else {
+                    report.problems.append("segment has a clustered layout but meta.json gives no settings for it")
                 }
             }
         }

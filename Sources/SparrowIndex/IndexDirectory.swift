@@ -148,9 +148,10 @@ public enum IndexDirectory {
 
     /// The files a commit consists of (besides `meta.json`).
     public static func files(of meta: IndexMeta) -> [String] {
-        let kinds = SegmentFiles.present(ranges: (meta.rangeSize ?? 0) > 0, frequencies: meta.text != nil)
         var names: [String] = []
         for s in meta.segments {
+            let kinds = SegmentFiles.present(ranges: (meta.rangeSize ?? 0) > 0, frequencies: meta.text != nil,
+                                             clusters: meta.settings.hasClusters(documents: s.documents))
             names += kinds.map { "\(s.name).\($0.suffix)" }
             if let g = s.deletionGeneration { names.append(Deletions.fileName(segment: s.name, generation: g)) }
         }
@@ -188,6 +189,13 @@ public enum IndexDirectory {
             }
             try SectionFileWriter.write(path: base + SegmentFiles.ranges.suffix, kind: SegmentFiles.ranges.kind,
                                         sections: r.sections)
+        }
+        if settings.hasClusters(documents: s.documentCount) {
+            guard let c = s.clusters else {
+                throw IndexError(.invalidArgument, path: directory, "segment \(name) lacks the clustered layout the collection has")
+            }
+            try SectionFileWriter.write(path: base + SegmentFiles.clusters.suffix, kind: SegmentFiles.clusters.kind,
+                                        sections: c.sections)
         }
         if settings.text != nil {
             guard let f = s.frequencies else {
@@ -296,7 +304,9 @@ public enum IndexDirectory {
                             verifyChecksums: Bool) throws -> Segment {
         let base = path + "/" + seg.name + "."
         let rangeSize = meta.rangeSize ?? 0
-        let files = try SegmentFiles.present(ranges: rangeSize > 0, frequencies: meta.text != nil).map { (f) throws -> MappedFile in
+        let hasClusters = meta.settings.hasClusters(documents: seg.documents)
+        let files = try SegmentFiles.present(ranges: rangeSize > 0, frequencies: meta.text != nil,
+                                             clusters: hasClusters).map { (f) throws -> MappedFile in
             try MappedFile(path: base + f.suffix, expectedKind: f.kind, verifyChecksum: verifyChecksums)
         }
         let (post, terms, docs) = (files[0], files[1], files[2])
@@ -349,8 +359,10 @@ public enum IndexDirectory {
         let blockMax = try openBlockMax(post, postings: postings, meta: meta, storage: storage)
         let ranges = rangeSize > 0
             ? try openRanges(files[3], postings: postings, documents: seg.documents, rangeSize: rangeSize) : nil
+        let clusters = hasClusters
+            ? try ClusteredIndex.open(files.last!, postings: postings, documents: seg.documents, checkEntries: !verifyChecksums) : nil
         var frequencies: TermFrequencies?
-        if meta.text != nil, let file = files.last {
+        if meta.text != nil, let file = files.first(where: { $0.kind == SegmentFiles.frequencies.kind }) {
             let f = TermFrequencies(frequencies: try file.section(SegmentFiles.termFrequencies, as: UInt32.self),
                                     lengths: try file.section(SegmentFiles.documentLengths, as: UInt32.self))
             try expect(f.frequencies.count == seg.postings && f.lengths.count == seg.documents, file.path,
@@ -358,7 +370,7 @@ public enum IndexDirectory {
             frequencies = f
         }
         return Segment(postings: postings, blockMax: blockMax, ranges: ranges, vocabulary: vocabulary,
-                       documentIDs: ids, documentTexts: texts, frequencies: frequencies, idOrder: idOrder,
+                       documentIDs: ids, documentTexts: texts, frequencies: frequencies, clusters: clusters, idOrder: idOrder,
                        owner: MappedFileSet(files, storage))
     }
 
@@ -424,7 +436,7 @@ public enum IndexDirectory {
         if !ok { throw IndexError.corrupt(path: path, detail()) }
     }
 
-    private static func checkOffsets(_ offsets: UnsafeBufferPointer<UInt64>, total: Int, path: String,
+    static func checkOffsets(_ offsets: UnsafeBufferPointer<UInt64>, total: Int, path: String,
                                      what: String) throws {
         guard let first = offsets.first, first == 0 else { throw IndexError.corrupt(path: path, "\(what) offsets do not start at 0") }
         var previous: UInt64 = 0

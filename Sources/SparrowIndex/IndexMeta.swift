@@ -31,6 +31,8 @@ public struct IndexMeta: Codable, Sendable, Equatable {
     public var encoder: EncoderInfo?
     /// The last write-ahead-log operation this commit contains (absent: none, as in a built index).
     public var opstamp: UInt64?
+    /// How segments with the clustered layout are built; absent when the collection has none.
+    public var clustered: ClusterSettings?
 
     public struct SegmentMeta: Codable, Sendable, Equatable {
         /// File name stem: the segment's files are `NAME.postings`, `NAME.terms`, `NAME.docs`.
@@ -62,7 +64,7 @@ public struct IndexMeta: Codable, Sendable, Equatable {
     public var settings: IndexSettings {
         IndexSettings(blockSize: blockSize ?? BlockMaxTable.defaultBlockSize, rangeSize: rangeSize ?? 0,
                       reorder: reorder.flatMap(BuildOptions.Reorder.init(rawValue:)) ?? .none,
-                      text: text, encoder: encoder)
+                      clustered: clustered, text: text, encoder: encoder)
     }
 
     /// The metadata of a commit of `segments` with `settings`.
@@ -76,6 +78,9 @@ public struct IndexMeta: Codable, Sendable, Equatable {
                   postings: segments.reduce(0) { $0 + $1.postings }, segments: segments,
                   createdBy: IndexDirectory.writerName, blockSize: settings.blockSize, rangeSize: settings.rangeSize,
                   reorder: settings.reorder.rawValue, text: settings.text, encoder: settings.encoder, opstamp: opstamp)
+        self.clustered = settings.clustered
+        // Older readers know nothing of the clustered layout, and would search without it.
+        if settings.clustered != nil { minReaderVersion = Self.currentVersion }
     }
 
     public init(format: String, formatVersion: Int, minReaderVersion: Int, codec: String, documents: Int, terms: Int,
@@ -114,28 +119,47 @@ public struct IndexSettings: Sendable, Equatable {
     public var rangeSize: Int
     /// How each segment numbers its documents.
     public var reorder: BuildOptions.Reorder
+    /// The clustered layout for approximate search, built for segments of at least
+    /// ``ClusterSettings/minDocuments`` documents; nil: none.
+    public var clustered: ClusterSettings?
     /// For a text (BM25) collection: the analyzer, k1, b, and the statistics of the live documents.
     public var text: TextWeighting?
     /// For a collection whose vectors Sparrow encodes: the encoder.
     public var encoder: EncoderInfo?
 
     public init(blockSize: Int = BlockMaxTable.defaultBlockSize, rangeSize: Int = 0, reorder: BuildOptions.Reorder = .none,
-                text: TextWeighting? = nil, encoder: EncoderInfo? = nil) {
+                clustered: ClusterSettings? = nil, text: TextWeighting? = nil, encoder: EncoderInfo? = nil) {
         self.blockSize = blockSize
         self.rangeSize = rangeSize
         self.reorder = reorder
+        self.clustered = clustered
         self.text = text
         self.encoder = encoder
     }
 
     /// The settings of an index built with `options`.
     public init(_ options: BuildOptions, text: TextWeighting? = nil, encoder: EncoderInfo? = nil) {
-        self.init(blockSize: options.blockSize, rangeSize: options.rangeSize, reorder: options.reorder, text: text,
-                  encoder: encoder)
+        self.init(blockSize: options.blockSize, rangeSize: options.rangeSize, reorder: options.reorder,
+                  clustered: options.clustered, text: text, encoder: encoder)
     }
 
     /// The build options every segment of the collection is built with.
-    public var buildOptions: BuildOptions { BuildOptions(blockSize: blockSize, rangeSize: rangeSize, reorder: reorder) }
+    public var buildOptions: BuildOptions {
+        BuildOptions(blockSize: blockSize, rangeSize: rangeSize, reorder: reorder, clustered: clustered)
+    }
+
+    /// A sentence naming the first invalid setting, or nil when all are valid.
+    public var problem: String? {
+        if text != nil && clustered != nil { return Self.textClusteredProblem }
+        return buildOptions.problem
+    }
+
+    /// Why a text collection cannot have the clustered layout.
+    public static let textClusteredProblem = "the clustered layout is for sparse vectors: a text (BM25) collection's "
+        + "weights change as documents come and go, so it is searched exactly (index vectors, or text with --encoder)"
+
+    /// Whether a segment of `documents` documents has the clustered layout.
+    public func hasClusters(documents: Int) -> Bool { clustered?.applies(toDocuments: documents) ?? false }
 }
 
 /// How the weights of an index built from text were computed, so that queries can be analysed
@@ -197,9 +221,13 @@ enum SegmentFiles {
     static let ranges = (suffix: "ranges", kind: FourCC("RNGS"))
     /// Present only in an index built from text: term frequencies and document lengths.
     static let frequencies = (suffix: "freqs", kind: FourCC("FREQ"))
-    /// The files an index consists of, given its optional parts.
-    static func present(ranges hasRanges: Bool, frequencies hasFrequencies: Bool) -> [(suffix: String, kind: FourCC)] {
+    /// Present only in a segment with the clustered layout (``ClusteredIndex``).
+    static let clusters = (suffix: "clusters", kind: FourCC("CLUS"))
+    /// The files a segment consists of, given its optional parts.
+    static func present(ranges hasRanges: Bool, frequencies hasFrequencies: Bool,
+                        clusters hasClusters: Bool = false) -> [(suffix: String, kind: FourCC)] {
         [postings, terms, docs] + (hasRanges ? [ranges] : []) + (hasFrequencies ? [frequencies] : [])
+            + (hasClusters ? [clusters] : [])
     }
 
     // Section tags.
@@ -230,6 +258,18 @@ enum SegmentFiles {
     static let idOrder = FourCC("ISRT")
     static let termFrequencies = FourCC("TFRQ")
     static let documentLengths = FourCC("DLEN")
+    static let forwardOffsets = FourCC("FOFF")
+    static let forwardTerms16 = FourCC("FT16")
+    static let forwardTerms32 = FourCC("FT32")
+    static let forwardWeights = FourCC("FWGT")
+    static let termBlocks = FourCC("CTBL")
+    static let clusterBlockOffsets = FourCC("CBOF")
+    static let clusterBlockDocs = FourCC("CBDC")
+    static let summaryOffsets = FourCC("CSOF")
+    static let summaryTerms16 = FourCC("CS16")
+    static let summaryTerms32 = FourCC("CS32")
+    static let summaryWeights = FourCC("CSWT")
+    static let summaryScales = FourCC("CSSC")
 }
 
 /// `meta.json` carries its own checksum, so a damaged byte anywhere in it is detected:

@@ -66,6 +66,9 @@ public final class Segment: @unchecked Sendable {
     public let blockMax: BlockMaxTable
     /// The BMP range index, when the index was built with one.
     public let ranges: RangeIndex?
+    /// The clustered layout for approximate search, when the collection has one and the segment
+    /// is large enough (``ClusterSettings/minDocuments``).
+    public let clusters: ClusteredIndex?
     /// For a segment of a text collection, the term frequencies and document lengths.
     public let frequencies: TermFrequencies?
     /// Tokens, sorted by bytes; a token's position is its ``TermID``.
@@ -86,8 +89,9 @@ public final class Segment: @unchecked Sendable {
 
     init(postings: PostingLists, blockMax: BlockMaxTable, ranges: RangeIndex?, vocabulary: StringTable,
          documentIDs: StringTable, documentTexts: StringTable, frequencies: TermFrequencies? = nil,
-         idOrder: UnsafeBufferPointer<UInt32>?, owner: AnyObject) {
+         clusters: ClusteredIndex? = nil, idOrder: UnsafeBufferPointer<UInt32>?, owner: AnyObject) {
         self.postings = postings
+        self.clusters = clusters
         self.frequencies = frequencies
         self.blockMax = blockMax
         self.ranges = ranges

@@ -64,6 +64,10 @@ public enum SegmentMerger {
             frequencies: settings.text == nil ? nil
                 : TermFrequencies(frequencies: out.section(SegmentFiles.termFrequencies, as: UInt32.self),
                                   lengths: out.section(SegmentFiles.documentLengths, as: UInt32.self)),
+            clusters: settings.clustered.flatMap { c in
+                c.applies(toDocuments: plan.documentCount)
+                    ? ClusteredIndex.build(postings, documentCount: plan.documentCount, settings: c, storage: storage) : nil
+            },
             idOrder: out.section(SegmentFiles.idOrder, as: UInt32.self),
             owner: storage)
     }
@@ -92,16 +96,29 @@ public enum SegmentMerger {
                            release: { for input in inputs { input.segment.releaseMappedPages() } })
             for file in [postings, frequencies, terms, documents] { try file?.finish() }
             let rangeSize = settings.buildOptions.rangeSize
-            if rangeSize > 0 {
+            let clustered = settings.hasClusters(documents: plan.documentCount) ? settings.clustered : nil
+            if rangeSize > 0 || clustered != nil {
                 let written = try MappedFile(path: base + SegmentFiles.postings.suffix, expectedKind: SegmentFiles.postings.kind,
                                              verifyChecksum: false)
                 let lists = PostingLists(offsets: try written.section(SegmentFiles.postingOffsets, as: UInt64.self),
                                          docs: try written.section(SegmentFiles.postingDocs, as: UInt32.self),
                                          weights: try written.section(SegmentFiles.postingWeights, as: Float.self),
                                          maxWeights: try written.section(SegmentFiles.maxWeights, as: Float.self))
-                try RangeIndex.write(lists, documentCount: plan.documentCount, rangeSize: rangeSize,
-                                     to: base + SegmentFiles.ranges.suffix, windowPostings: rangeWindowPostings,
-                                     between: written.releasePages)
+                if rangeSize > 0 {
+                    try RangeIndex.write(lists, documentCount: plan.documentCount, rangeSize: rangeSize,
+                                         to: base + SegmentFiles.ranges.suffix, windowPostings: rangeWindowPostings,
+                                         between: written.releasePages)
+                }
+                if let clustered {
+                    // Built in memory from the written postings (the forward index is as large as
+                    // the postings), then written.
+                    let storage = HeapStorage()
+                    let layout = ClusteredIndex.build(lists, documentCount: plan.documentCount, settings: clustered,
+                                                      storage: storage)
+                    written.releasePages()
+                    try SectionFileWriter.write(path: base + SegmentFiles.clusters.suffix, kind: SegmentFiles.clusters.kind,
+                                                sections: layout.sections)
+                }
             }
         } catch {
             IndexDirectory.removeSegmentFiles(directory, name: name)

@@ -2,7 +2,7 @@ import SparrowCore
 import SparrowIndex
 
 /// The query algorithms a search can run. Every one returns the exact top-k by dot product (ties
-/// to the lower document number); they differ only in speed.
+/// to the lower document number) unless an ``Approximation`` says otherwise; they differ in speed.
 public enum Algorithm: String, CaseIterable, Sendable {
     /// Term-at-a-time over a flat score accumulator, then a SIMD top-k scan.
     case exhaustiveTAAT = "exhaustive-taat"
@@ -21,6 +21,12 @@ public enum Algorithm: String, CaseIterable, Sendable {
     /// BMP's range bounds choose the ranges that can reach the k-th score; term-at-a-time scores
     /// only those (needs a range index).
     case rangeTAAT = "range-taat"
+    /// Seismic-style search over the clustered layout (``clusteredSearch(_:query:termCount:documentCount:approximation:into:scratch:)``):
+    /// approximate with the default layout and any ``Approximation``; exact with a lossless layout
+    /// and ``Approximation/exact``. Segments without the layout (smaller than its
+    /// ``ClusterSettings/minDocuments``, or of an index built without it) are searched exactly
+    /// with the default algorithm.
+    case clustered = "clustered"
 
     /// The algorithm used when none is named, chosen from the measurements in BENCHMARKS.md:
     /// exhaustive term-at-a-time, whatever the segment's size. On learned sparse vectors (SPLADE
@@ -33,7 +39,11 @@ public enum Algorithm: String, CaseIterable, Sendable {
 
     /// Whether `segment` has what this algorithm needs.
     public func isAvailable(on segment: Segment) -> Bool {
-        (self != .bmp && self != .rangeTAAT) || segment.ranges != nil
+        switch self {
+        case .bmp, .rangeTAAT: segment.ranges != nil
+        case .clustered: true   // falls back to exact search on a segment without the layout
+        default: true
+        }
     }
 }
 
@@ -74,8 +84,10 @@ extension Segment {
     /// segments (its threshold then prunes this one) and says which documents are deleted
     /// (``TopK/enter(base:deletions:)``). Only documents with a positive score are offered.
     /// ``QueryScratch/stats`` accumulates the work counters.
-    public func search(_ query: SparseVector, into top: inout TopK, algorithm: Algorithm? = nil, scratch: QueryScratch) {
-        let algorithm = algorithm ?? .auto(for: self)
+    public func search(_ query: SparseVector, into top: inout TopK, algorithm: Algorithm? = nil,
+                       approximation: Approximation = .exact, scratch: QueryScratch) {
+        var algorithm = algorithm ?? .auto(for: self)
+        if algorithm == .clustered && clusters == nil { algorithm = .auto(for: self) }
         guard !query.isEmpty, algorithm.isAvailable(on: self) else { return }
         switch algorithm {
         case .exhaustiveTAAT:
@@ -99,16 +111,20 @@ extension Segment {
             SparrowQuery.rangeTAAT(postings, ranges!, query: query, documentCount: documentCount, into: &top,
                                    scratch: scratch)
         case .bmp:
-            SparrowQuery.bmp(ranges!, query: query, documentCount: documentCount, into: &top, scratch: scratch)
+            SparrowQuery.bmp(ranges!, query: query.keepingHeaviest(share: approximation.beta), documentCount: documentCount,
+                             into: &top, scratch: scratch, alpha: approximation.alpha)
+        case .clustered:
+            clusteredSearch(clusters!, query: query, termCount: termCount, documentCount: documentCount,
+                            approximation: approximation, into: &top, scratch: scratch)
         }
     }
 
     /// The exact top `k` of this segment alone (see ``search(_:into:algorithm:scratch:)``).
-    public func search(_ query: SparseVector, k: Int, algorithm: Algorithm? = nil,
+    public func search(_ query: SparseVector, k: Int, algorithm: Algorithm? = nil, approximation: Approximation = .exact,
                        scratch: QueryScratch = QueryScratch()) -> [ScoredDoc] {
         var top = TopK(k: k)
         scratch.stats = QueryStats()
-        search(query.canonical(), into: &top, algorithm: algorithm, scratch: scratch)
+        search(query.canonical(), into: &top, algorithm: algorithm, approximation: approximation, scratch: scratch)
         return top.sorted()
     }
 
@@ -157,14 +173,15 @@ public struct SegmentSearch: @unchecked Sendable {
     /// The top `k` for a query given as tokens and weights (each resolved against every segment's
     /// vocabulary). Weights must be finite and non-negative, `k` at least 1 and `algorithm`
     /// available on every segment: the façade checks.
-    public func search(tokens: [String], weights: [Float], k: Int, algorithm: Algorithm?, scratch: QueryScratch) -> [ScoredDoc] {
+    public func search(tokens: [String], weights: [Float], k: Int, algorithm: Algorithm?,
+                       approximation: Approximation = .exact, scratch: QueryScratch) -> [ScoredDoc] {
         var top = TopK(k: k)
         scratch.stats = QueryStats()
         let keys = tokens.map(TokenKey.init)
         for (i, view) in views.enumerated() where view.liveCount > 0 {
             let query = view.segment.resolve(keys: keys, weights: weights).canonical()
             top.enter(base: bases[i], deletions: view.deletions?.pointer)
-            view.segment.search(query, into: &top, algorithm: algorithm, scratch: scratch)
+            view.segment.search(query, into: &top, algorithm: algorithm, approximation: approximation, scratch: scratch)
         }
         return top.sorted()
     }

@@ -14,8 +14,12 @@ import SparrowIndex
 /// score with a lower document number still displaces). Each document's score is summed in term
 /// order, exactly like ``exhaustiveTAAT``, so query terms must be sorted by term (see
 /// `Segment.search`), and bounds never fall below scores (``RangeIndex`` quantises upwards).
+///
+/// `alpha` below 1 approximates (the paper's α): a range is visited only while `alpha` × its bound
+/// can reach the k-th score. (β, keeping only the heaviest query terms, is applied to the query
+/// before it gets here.)
 public func bmp(_ ranges: RangeIndex, query: SparseVector, documentCount: Int, into top: inout TopK,
-                scratch: QueryScratch) {
+                scratch: QueryScratch, alpha: Float = 1) {
     let rangeCount = ranges.rangeCount
     guard rangeCount > 0, !query.terms.isEmpty else { return }
     let bounds = scratch.bounds(rangeCount)
@@ -33,12 +37,12 @@ public func bmp(_ ranges: RangeIndex, query: SparseVector, documentCount: Int, i
         let b = bounds[r]
         if b > 0 {
             bounds[r] = 0
-            if top.mightEnter(bound: b) { candidates.append((b, UInt32(r))) }
+            if top.mightEnter(bound: alpha * b) { candidates.append((b, UInt32(r))) }
         }
     }
     candidates.sort { $0.bound > $1.bound }
     for c in candidates {
-        if !top.mightEnter(bound: c.bound) { break }
+        if !top.mightEnter(bound: alpha * c.bound) { break }
         scorer.score(range: Int(c.range), into: &top)
     }
     scratch.stats.postingsScored &+= scorer.postingsScored

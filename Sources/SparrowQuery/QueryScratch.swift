@@ -5,7 +5,7 @@ import SparrowIndex
 public struct QueryStats: Sendable, Equatable {
     /// Postings whose score was computed.
     public var postingsScored = 0
-    /// BMP ranges scored through the forward index.
+    /// BMP ranges, or blocks of the clustered layout, scored through a forward index.
     public var rangesScored = 0
 
     public init() {}
@@ -19,6 +19,11 @@ public struct QueryStats: Sendable, Equatable {
 public final class QueryScratch: @unchecked Sendable {
     @usableFromInline var accumulator = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     @usableFromInline var bounds = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    @usableFromInline var denseQuery = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    @usableFromInline var visited = UnsafeMutableBufferPointer<UInt64>(start: nil, count: 0)
+    @usableFromInline var productBuffer = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    /// The blocks of one list a clustered search visits, with their bounds.
+    var blockOrder: [(bound: Float, block: UInt32)] = []
     /// Counters of the last query run with this scratch.
     public var stats = QueryStats()
 
@@ -27,9 +32,22 @@ public final class QueryScratch: @unchecked Sendable {
     deinit {
         accumulator.deallocate()
         bounds.deallocate()
+        denseQuery.deallocate()
+        visited.deallocate()
+        productBuffer.deallocate()
     }
 
     /// A zeroed buffer of at least `count` floats; callers must leave it zeroed.
+    @usableFromInline
+    static func zeroed<T: BinaryInteger & BitwiseCopyable>(_ buffer: inout UnsafeMutableBufferPointer<T>, _ count: Int) -> UnsafeMutablePointer<T> {
+        if buffer.count < count {
+            buffer.deallocate()
+            buffer = .allocate(capacity: Swift.max(count, 16))
+            buffer.initialize(repeating: 0)
+        }
+        return buffer.baseAddress!
+    }
+
     @usableFromInline
     static func zeroed(_ buffer: inout UnsafeMutableBufferPointer<Float>, _ count: Int) -> UnsafeMutablePointer<Float> {
         if buffer.count < count {
@@ -44,4 +62,13 @@ public final class QueryScratch: @unchecked Sendable {
     @inlinable func accumulator(_ count: Int) -> UnsafeMutablePointer<Float> { Self.zeroed(&accumulator, count) }
     /// The range-bound buffer for `count` ranges, all zero.
     @inlinable func bounds(_ count: Int) -> UnsafeMutablePointer<Float> { Self.zeroed(&bounds, count) }
+    /// A dense query vector over `count` terms, all zero.
+    @inlinable func denseQuery(_ count: Int) -> UnsafeMutablePointer<Float> { Self.zeroed(&denseQuery, count) }
+    /// A buffer of at least `count` floats (contents undefined), for one document's products.
+    @inlinable func products(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
+        _ = Self.zeroed(&productBuffer, count)
+        return productBuffer
+    }
+    /// A bitmap of `count` documents (one bit each), all clear.
+    @inlinable func visited(_ count: Int) -> UnsafeMutablePointer<UInt64> { Self.zeroed(&visited, (count + 63) / 64) }
 }

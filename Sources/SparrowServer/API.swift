@@ -51,6 +51,13 @@ struct API: Sendable {
         } else if let e = s.encoder {
             settings.append("encoder", .string("\(e.kind):\(e.model)"))
         }
+        settings.append("layout", .string(s.clustered == nil ? "inverted" : "clustered"))
+        if let c = s.clustered {
+            settings.append("clustered", .object([
+                "postings_per_term": c.postingsPerTerm.map(JSONValue.int) ?? .null, "block_fraction": .number(c.blockFraction, text: "\(c.blockFraction)"),
+                "summary_mass": .number(c.summaryMass, text: "\(c.summaryMass)"), "seed": .int(Int(truncatingIfNeeded: c.seed)),
+                "min_documents": .int(c.minDocuments)]))
+        }
         return .object([
             "name": .string(c.name), "kind": .string(c.kind),
             "documents": .int(snapshot.documentCount), "deleted": .int(snapshot.deletedCount),
@@ -139,11 +146,11 @@ struct API: Sendable {
         let hits: [SearchHit]
         do {
             if let v = q.vector {
-                hits = try snapshot.search(v, k: q.k, algorithm: q.algorithm)
+                hits = try snapshot.search(v, k: q.k, algorithm: q.algorithm, approximation: q.approximation)
             } else if snapshot.settings.text != nil {
-                hits = try snapshot.search(text: q.text!, k: q.k, algorithm: q.algorithm)
+                hits = try snapshot.search(text: q.text!, k: q.k, algorithm: q.algorithm, approximation: q.approximation)
             } else if snapshot.settings.encoder != nil {
-                hits = try snapshot.search(text: q.text!, encoder: .splade(try c.writer.recordedEncoder()), k: q.k, algorithm: q.algorithm)
+                hits = try snapshot.search(text: q.text!, encoder: .splade(try c.writer.recordedEncoder()), k: q.k, algorithm: q.algorithm, approximation: q.approximation)
             } else {
                 throw APIError.invalid(Members.join(path, "text"), "collection \"\(c.name)\" holds sparse vectors and has no encoder: send a \"vector\"")
             }

@@ -7,7 +7,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Sparrow",
     "version": "1.0.0",
-    "description": "Sparse retrieval as a service: collections of sparse vectors, BM25 text or text encoded by a SPLADE model; upserts that are durable when acknowledged; exact top-k search. Every error is JSON: {\"error\": {\"code\", \"message\", \"field\"}}, where field is the JSON path of the member at fault. With --api-key, every operation but /health and the page needs Authorization: Bearer <key>."
+    "description": "Sparse retrieval as a service: collections of sparse vectors, BM25 text or text encoded by a SPLADE model; upserts that are durable when acknowledged; exact top-k search, or approximate search holding a stated recall. Every error is JSON: {\"error\": {\"code\", \"message\", \"field\"}}, where field is the JSON path of the member at fault. With --api-key, every operation but /health and the page needs Authorization: Bearer <key>."
   },
   "servers": [{"url": "http://127.0.0.1:7700"}],
   "security": [{"bearer": []}, {}],
@@ -196,8 +196,13 @@ enum OpenAPIDocument {
         "vector": {"$ref": "#/components/schemas/Vector"},
         "text": {"type": "string"},
         "k": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10, "description": "At most the server's --max-k (1000 unless set)"},
-        "algorithm": {"type": "string", "enum": ["exhaustive-taat", "exhaustive-daat", "maxscore", "wand", "block-max-wand", "block-max-maxscore", "bmp", "range-taat"]},
-        "content": {"type": "boolean", "default": true, "description": "Return each hit's stored content"}}},
+        "algorithm": {"type": "string", "enum": ["exhaustive-taat", "exhaustive-daat", "maxscore", "wand", "block-max-wand", "block-max-maxscore", "bmp", "range-taat", "clustered"]},
+        "content": {"type": "boolean", "default": true, "description": "Return each hit's stored content"},
+        "recall": {"type": "number", "enum": [0.9, 0.95, 0.99], "description": "Approximate search holding this recall@10 floor: the clustered algorithm with measured knobs (exact on segments without the clustered layout)"},
+        "query_cut": {"type": "integer", "minimum": 1, "maximum": 100000, "description": "clustered: visit the blocks of only this many of the heaviest query terms"},
+        "heap_factor": {"type": "number", "exclusiveMinimum": 0, "description": "clustered: skip a block whose bound is below heap_factor times the k-th score (1: exact with exact summaries)"},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "bmp: visit ranges while alpha times their bound reaches the k-th score"},
+        "beta": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "bmp: keep the ceil(beta x |q|) heaviest query terms"}}},
       "SearchResult": {"type": "object", "required": ["hits", "took_us"], "properties": {
         "hits": {"type": "array", "items": {"type": "object", "required": ["id", "score"], "properties": {"id": {"type": "string"}, "score": {"type": "number"}, "content": {"type": ["string", "null"]}}}},
         "took_us": {"type": "integer"}}},
@@ -208,6 +213,13 @@ enum OpenAPIDocument {
         "block_size": {"type": "integer", "minimum": 1, "maximum": 65536},
         "range_size": {"type": "integer", "minimum": 0, "maximum": 256},
         "reorder": {"type": "boolean"},
+        "layout": {"type": "string", "enum": ["inverted", "clustered"], "default": "inverted", "description": "clustered adds Seismic-style blocks with summaries and a forward index to segments of at least clustered.min_documents documents, for approximate search (not for text collections)"},
+        "clustered": {"type": "object", "additionalProperties": false, "description": "With layout clustered: how its segments are built", "properties": {
+          "postings_per_term": {"type": "integer", "minimum": 0, "description": "Postings kept per term, heaviest first (0: all; default 2000 + documents/2000)"},
+          "block_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.1},
+          "summary_mass": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.4},
+          "seed": {"type": "integer", "minimum": 0, "default": 42},
+          "min_documents": {"type": "integer", "minimum": 0, "default": 10000}}},
         "fsync": {"type": "string", "pattern": "^(always|none|interval:[0-9]+)$", "description": "When this collection's write-ahead log is forced to disk; the server's --fsync when absent"}}},
       "Collection": {"type": "object", "required": ["name", "kind", "documents", "deleted", "segments", "terms", "postings", "size_bytes", "log_bytes", "buffered_documents", "merges_completed", "merging", "settings"], "properties": {
         "name": {"type": "string"}, "kind": {"type": "string", "enum": ["vectors", "text", "encoded"]},

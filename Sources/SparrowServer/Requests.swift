@@ -158,11 +158,13 @@ struct SearchInput: Sendable {
     var text: String?
     var k: Int
     var algorithm: Algorithm?
+    var approximation: Approximation = .exact
     var content: Bool
 }
 
 func parseSearch(_ value: JSONValue, path: String, maxK: Int) throws(APIError) -> SearchInput {
-    let m = try Members(value, path: path, allowed: ["vector", "text", "k", "algorithm", "content"])
+    let m = try Members(value, path: path, allowed: ["vector", "text", "k", "algorithm", "content", "recall", "query_cut",
+                                                     "heap_factor", "alpha", "beta"])
     let (vector, text) = try m.vectorOrText()
     var algorithm: Algorithm?
     if let name = try m.string("algorithm") {
@@ -172,13 +174,34 @@ func parseSearch(_ value: JSONValue, path: String, maxK: Int) throws(APIError) -
         }
         algorithm = a
     }
+    var approximation = Approximation.exact
+    if let recall = try m.number("recall") {
+        guard let preset = Approximation.preset(recall: recall) else {
+            throw APIError.invalid(m.at("recall"), "no preset for this recall; choose one of "
+                + Approximation.presetRecalls.map { String($0) }.joined(separator: ", "))
+        }
+        guard algorithm == nil || algorithm == .clustered else {
+            throw APIError.invalid(m.at("algorithm"), "a recall preset runs the clustered algorithm; leave out \"algorithm\"")
+        }
+        approximation = preset
+        algorithm = .clustered
+    }
+    if let cut = try m.integer("query_cut", in: 1...100_000) { approximation.queryCut = cut }
+    for (key, knob) in [("heap_factor", \Approximation.heapFactor), ("alpha", \.alpha), ("beta", \.beta)] {
+        if let v = try m.number(key) { approximation[keyPath: knob] = Float(v) }
+    }
+    if let problem = approximation.problem {
+        let field = ["heap factor": "heap_factor", "alpha": "alpha", "beta": "beta"].first { problem.hasPrefix($0.key) }?.value ?? "query_cut"
+        throw APIError.invalid(m.at(field), problem)
+    }
     return SearchInput(vector: vector, text: text, k: try m.integer("k", in: 1...maxK) ?? 10,
-                       algorithm: algorithm, content: try m.bool("content") ?? true)
+                       algorithm: algorithm, approximation: approximation, content: try m.bool("content") ?? true)
 }
 
 /// The settings of `PUT /collections/{name}`.
 func parseSettings(_ value: JSONValue) throws(APIError) -> (settings: IndexSettings, encoderPath: String?, fsync: FsyncPolicy?) {
-    let m = try Members(value, path: "", allowed: ["text", "encoder", "block_size", "range_size", "reorder", "fsync"])
+    let m = try Members(value, path: "", allowed: ["text", "encoder", "block_size", "range_size", "reorder", "fsync", "layout",
+                                                   "clustered"])
     var settings = IndexSettings()
     var fsync: FsyncPolicy?
     if let text = try m.string("fsync") {
@@ -190,6 +213,23 @@ func parseSettings(_ value: JSONValue) throws(APIError) -> (settings: IndexSetti
     if let b = try m.integer("block_size", in: 1...65_536) { settings.blockSize = b }
     if let r = try m.integer("range_size", in: 0...256) { settings.rangeSize = r }
     if try m.bool("reorder") == true { settings.reorder = .cluster }
+    switch try m.string("layout") ?? "inverted" {
+    case "inverted": break
+    case "clustered": settings.clustered = ClusterSettings()
+    default: throw APIError.invalid("layout", "must be \"inverted\" or \"clustered\"")
+    }
+    if let c = m.value("clustered") {
+        guard settings.clustered != nil else { throw APIError.invalid("clustered", "needs \"layout\": \"clustered\"") }
+        let cm = try Members(c, path: "clustered", allowed: ["postings_per_term", "block_fraction", "summary_mass", "seed", "min_documents"])
+        if let n = try cm.integer("postings_per_term", in: 0...Int(Int32.max)) { settings.clustered!.postingsPerTerm = n }
+        if let f = try cm.number("block_fraction") { settings.clustered!.blockFraction = f }
+        if let f = try cm.number("summary_mass") { settings.clustered!.summaryMass = f }
+        if let s = try cm.integer("seed", in: 0...Int.max) { settings.clustered!.seed = UInt64(s) }
+        if let n = try cm.integer("min_documents", in: 0...Int(Int32.max)) { settings.clustered!.minDocuments = n }
+        if let problem = settings.clustered!.problem {
+            throw APIError.invalid(problem.hasPrefix("block") ? "clustered.block_fraction" : "clustered.summary_mass", problem)
+        }
+    }
     var encoderPath: String?
     if let spec = try m.string("encoder") {
         guard spec.hasPrefix("splade:"), spec.count > 7 else {
@@ -226,6 +266,9 @@ func parseSettings(_ value: JSONValue) throws(APIError) -> (settings: IndexSetti
         }
         if settings.text != nil && encoderPath != nil {
             throw APIError.invalid("encoder", "a collection is either text with BM25 or encoded by a model, not both")
+        }
+        if settings.text != nil && settings.clustered != nil {
+            throw APIError.invalid("layout", IndexSettings.textClusteredProblem)
         }
     }
     return (settings, encoderPath, fsync)

@@ -42,9 +42,17 @@ struct IndexCommand: ParsableCommand {
             documents so that documents with the same heaviest terms are adjacent, which tightens
             both and speeds up pruning; ids and results are unchanged.
 
+            --layout clustered adds, to every segment of at least --cluster-min-documents documents,
+            Seismic's layout for approximate search: each term keeps its heaviest postings
+            (--postings-per-term), grouped into blocks of similar documents (--block-fraction blocks
+            per kept posting) with a summary vector each (--summary-mass of its weight kept), and a
+            forward index that scores candidates exactly. Search it with sparrow search --recall 0.95
+            (or --algorithm clustered --query-cut N --heap-factor F). Not for --text collections.
+
             Examples:
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index --reorder --range-size 32
+              sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-clustered --layout clustered --cluster-min-documents 0
               sparrow index --input docs10m.jsonl --output /tmp/big-index --memory 2048
               sparrow index --text --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-bm25
               sparrow index --encoder splade:../shared/data/models/splade-tiny --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-splade
@@ -135,6 +143,8 @@ struct CollectionOptions: ParsableArguments {
 
     @OptionGroup(title: "Text indexes (--text)") var analysis: AnalyzerOptions
 
+    @OptionGroup(title: "Approximate search (--layout clustered)") var layout: LayoutOptions
+
     @Option(name: .long, help: "BM25 k1 (with --text).")
     var k1: Float = BM25().k1
 
@@ -142,7 +152,7 @@ struct CollectionOptions: ParsableArguments {
     var b: Float = BM25().b
 
     var options: BuildOptions {
-        BuildOptions(blockSize: blockSize, rangeSize: rangeSize, reorder: reorder ? .cluster : .none)
+        BuildOptions(blockSize: blockSize, rangeSize: rangeSize, reorder: reorder ? .cluster : .none, clustered: layout.settings)
     }
 
     /// The settings of a new collection made with these options.

@@ -47,6 +47,7 @@ struct SearchCommand: ParsableCommand {
             Examples:
               sparrow search --index /tmp/toy-index --query '{"manhattan": 1.5, "project": 1.0}' -k 5
               sparrow search --index /tmp/toy-index --queries Examples/toy/queries.jsonl --output run.trec
+              sparrow search --index /tmp/toy-clustered --queries Examples/toy/queries.jsonl --recall 0.95 --output run.trec
               sparrow search --index /tmp/scifact-bm25 --query "vitamin d deficiency"
               sparrow search --index /tmp/scifact-bm25 --queries ../shared/data/scifact/queries.test.jsonl \\
                   -k 1000 --output run.trec --eval ../shared/data/scifact/qrels/test.tsv
@@ -90,6 +91,8 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup(title: "Text queries for learned sparse indexes") var queryEncoding: QueryEncoderOptions
 
+    @OptionGroup(title: "Approximate search") var approximate: ApproximationOptions
+
     @OptionGroup var metricOptions: MetricOptions
 
     func validate() throws {
@@ -106,6 +109,7 @@ struct SearchCommand: ParsableCommand {
             throw ValidationError("--remove-query and --raw-scores apply to runs: they need --queries.")
         }
         _ = try metricOptions.parsed()
+        _ = try approximate.resolved(algorithm: algorithm.algorithm)
     }
 
     func run() throws {
@@ -176,7 +180,8 @@ struct SearchCommand: ParsableCommand {
             let micros = Double(searching.components.seconds) * 1e6 + Double(searching.components.attoseconds) / 1e12
             let qps = micros > 0 ? Double(records.count) / micros * 1e6 : 0
             printError("wrote \(records.count) queries x top-\(k) to \(output) "
-                + "(\(algorithm.name(on: searchIndex)), \(threads) thread(s), \(Int(qps)) queries/s)")
+                + "(\(try approximate.resolved(algorithm: algorithm.algorithm).algorithm?.rawValue ?? algorithm.name(on: searchIndex)), "
+                + "\(threads) thread(s), \(Int(qps)) queries/s)")
         }
         if let judgments {
             warnIfUnrelated(ranking, judgments, qrelsPath: eval!)
@@ -191,12 +196,12 @@ struct SearchCommand: ParsableCommand {
         let slots = Mutex<[Result<[SearchHit], Error>?]>(Array(repeating: nil, count: queries.count))
         let next = Atomic<Int>(0)
         let wanted = removeQuery ? k + 1 : k
-        let algorithm = algorithm.algorithm
+        let (algorithm, approximation) = try approximate.resolved(algorithm: algorithm.algorithm)
         DispatchQueue.concurrentPerform(iterations: max(1, min(threads, queries.count))) { _ in
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= queries.count { return }
-                let result = Result { try index.search(queries[i], k: wanted, algorithm: algorithm) }
+                let result = Result { try index.search(queries[i], k: wanted, algorithm: algorithm, approximation: approximation) }
                 slots.withLock { $0[i] = result }
             }
         }
@@ -208,7 +213,8 @@ struct SearchCommand: ParsableCommand {
         if !unknown.isEmpty {
             printError("note: \(unknown.count) query token(s) not in the index: \(unknown.prefix(10).joined(separator: " "))")
         }
-        let hits = try reportingErrors { try index.search(record, k: k, algorithm: algorithm.algorithm) }
+        let (algorithm, approximation) = try approximate.resolved(algorithm: algorithm.algorithm)
+        let hits = try reportingErrors { try index.search(record, k: k, algorithm: algorithm, approximation: approximation) }
         if hits.isEmpty {
             print("no document matches the query")
             return

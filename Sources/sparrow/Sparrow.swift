@@ -139,3 +139,74 @@ struct AlgorithmChoice: ExpressibleByArgument {
     /// The algorithm's name as the index will run it.
     func name(on index: SearchIndex) -> String { (algorithm ?? index.defaultAlgorithm).rawValue }
 }
+
+/// The query knobs of approximate search, shared by `search` and `bench`.
+struct ApproximationOptions: ParsableArguments {
+    @Option(name: .long, help: "Approximate search holding this recall@10 floor: 0.90, 0.95 or 0.99 (the clustered algorithm with measured knobs; exact on segments without --layout clustered).")
+    var recall: Double?
+
+    @Option(name: .long, help: "clustered: visit the blocks of only the N heaviest query terms (default: all).")
+    var queryCut: Int?
+
+    @Option(name: .long, help: "clustered: skip a block whose summary bound is below this factor times the k-th score (default 1; lower visits more).")
+    var heapFactor: Float?
+
+    @Option(name: .long, help: "bmp: visit a range only while alpha times its bound reaches the k-th score (0 < alpha <= 1; default 1, exact).")
+    var alpha: Float?
+
+    @Option(name: .long, help: "bmp: use only the ceil(beta x |q|) heaviest query terms (0 < beta <= 1; default 1, exact).")
+    var beta: Float?
+
+    /// The algorithm (when a preset picks it) and the knobs, or a validation error.
+    func resolved(algorithm: Algorithm?) throws -> (algorithm: Algorithm?, approximation: Approximation) {
+        var approximation = Approximation.exact
+        var algorithm = algorithm
+        if let recall {
+            guard algorithm == nil || algorithm == .clustered else {
+                throw ValidationError("--recall picks the clustered algorithm; leave out --algorithm \(algorithm!.rawValue).")
+            }
+            guard let preset = Approximation.preset(recall: recall) else {
+                throw ValidationError("--recall: no preset for \(recall); the presets are \(Approximation.presetRecalls.map { String($0) }.joined(separator: ", ")).")
+            }
+            approximation = preset
+            algorithm = .clustered
+        }
+        if let queryCut { approximation.queryCut = queryCut }
+        if let heapFactor { approximation.heapFactor = heapFactor }
+        if let alpha { approximation.alpha = alpha }
+        if let beta { approximation.beta = beta }
+        if let problem = approximation.problem { throw ValidationError("\(problem).") }
+        return (algorithm, approximation)
+    }
+}
+
+/// How a new collection's segments are laid out for approximate search (`index` and `add`).
+struct LayoutOptions: ParsableArguments {
+    enum Layout: String, ExpressibleByArgument, CaseIterable {
+        case inverted, clustered
+    }
+
+    @Option(name: .long, help: "inverted (posting lists only; exact search) or clustered (adds Seismic-style blocks with summaries and a forward index, for approximate search with --recall).")
+    var layout: Layout = .inverted
+
+    @Option(name: .long, help: "clustered: postings kept per term, heaviest first (0: all; default 2000 + documents/2000).")
+    var postingsPerTerm: Int?
+
+    @Option(name: .long, help: "clustered: blocks per kept list, as a fraction of its length.")
+    var blockFraction = ClusterSettings().blockFraction
+
+    @Option(name: .long, help: "clustered: share of each block summary's weight mass kept (1: exact summaries).")
+    var summaryMass = ClusterSettings().summaryMass
+
+    @Option(name: .long, help: "clustered: seed of the block centroids (the same seed builds the same files).")
+    var clusterSeed = ClusterSettings().seed
+
+    @Option(name: .long, help: "clustered: segments with fewer documents are searched exactly, without the layout.")
+    var clusterMinDocuments = ClusterSettings().minDocuments
+
+    var settings: ClusterSettings? {
+        guard layout == .clustered else { return nil }
+        return ClusterSettings(postingsPerTerm: postingsPerTerm, blockFraction: blockFraction, summaryMass: summaryMass,
+                               seed: clusterSeed, minDocuments: clusterMinDocuments)
+    }
+}

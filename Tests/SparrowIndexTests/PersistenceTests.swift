@@ -23,6 +23,7 @@ struct PersistenceTests {
         BuildOptions(),
         BuildOptions(blockSize: 128, rangeSize: 16),
         BuildOptions(blockSize: 3, rangeSize: 5, reorder: .cluster),
+        BuildOptions(rangeSize: 32, clustered: ClusterSettings(postingsPerTerm: 20, minDocuments: 0)),
     ]
 
     @Test("build -> write -> open -> search equals the in-memory build", arguments: Algorithm.allCases, layouts)
@@ -55,8 +56,9 @@ struct PersistenceTests {
         let meta = try SearchIndex.meta(at: dir + "/index")
         #expect(meta.blockSize == layout.blockSize && meta.rangeSize == layout.rangeSize)
         // meta.json is version 3; one segment without deletions stays readable by format-2 readers
-        // (a format-1 reader refuses version-2 segment files).
-        #expect(meta.formatVersion == 3 && meta.minReaderVersion == 2)
+        // (a format-1 reader refuses version-2 segment files), unless it has the clustered layout.
+        #expect(meta.formatVersion == 3 && meta.minReaderVersion == (layout.clustered == nil ? 2 : 3))
+        #expect(meta.clustered == layout.clustered)
         #expect(meta.reorder == layout.reorder.rawValue)
         #expect(SearchIndex.check(at: dir + "/index").isSound)
     }

@@ -101,6 +101,38 @@ struct APITests {
         }
     }
 
+    @Test("approximate search: a clustered collection answers presets and knobs as the library does")
+    func approximateSearch() async throws {
+        let queries = try Toy.queries()
+        let exact = try SearchIndex.build(fromVectorFile: Toy.documentsPath)
+        let approximate = try SearchIndex.build(fromVectorFile: Toy.documentsPath, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        try await withServer { client, _ in
+            var r = try await call(client, .put, "/collections/lossless",
+                                   #"{"layout": "clustered", "clustered": {"postings_per_term": 0, "summary_mass": 1, "min_documents": 0}}"#)
+            #expect(r.status == .ok || r.status == .created, "\(r.text)")
+            _ = try await call(client, .put, "/collections/approx", #"{"layout": "clustered", "clustered": {"min_documents": 0}}"#)
+            for name in ["lossless", "approx"] {
+                r = try await call(client, .post, "/collections/\(name)/documents", Toy.documentsText)
+                #expect(r.status == .ok, "\(r.text)")
+            }
+            r = try await call(client, .get, "/collections/approx")
+            #expect(r.json?["settings"]?["layout"]?.string == "clustered" && r.json?["settings"]?["clustered"]?["min_documents"]?.number == 0,
+                    "\(r.text)")
+            for q in queries {
+                // Lossless layout, exact knobs: the exact answer.
+                r = try await call(client, .post, "/collections/lossless/search", #"{"vector": \#(vectorJSON(q)), "k": 5, "algorithm": "clustered"}"#)
+                #expect(hits(r).map(\.id) == (try exact.search(q, k: 5)).map(\.id), "\(r.text)")
+                // The default layout with a preset or knobs: what the library answers.
+                r = try await call(client, .post, "/collections/approx/search", #"{"vector": \#(vectorJSON(q)), "k": 5, "recall": 0.9}"#)
+                #expect(hits(r).map(\.id) == (try approximate.search(q.query, k: 5, recall: 0.9)).map(\.id), "\(r.text)")
+                r = try await call(client, .post, "/collections/approx/search",
+                                   #"{"vector": \#(vectorJSON(q)), "k": 5, "algorithm": "clustered", "query_cut": 2, "heap_factor": 1.5}"#)
+                let knobs = Approximation(queryCut: 2, heapFactor: 1.5)
+                #expect(hits(r).map(\.id) == (try approximate.search(q, k: 5, algorithm: .clustered, approximation: knobs)).map(\.id))
+            }
+        }
+    }
+
     @Test("documents: upsert replaces, GET returns the stored document, deletes one and many, and searches follow")
     func documents() async throws {
         try await withServer { client, _ in
@@ -190,6 +222,15 @@ struct APITests {
 
     /// (method, uri, body, status, code, field) of a request that must fail.
     static let failures: [(HTTPRequest.Method, String, String?, HTTPResponse.Status, String, String?)] = [
+        (.post, "/collections/v/search", #"{"vector": {"x": 1}, "recall": 0.5}"#, .badRequest, "invalid_request", "recall"),
+        (.post, "/collections/v/search", #"{"vector": {"x": 1}, "heap_factor": -1}"#, .badRequest, "invalid_request", "heap_factor"),
+        (.post, "/collections/v/search", #"{"vector": {"x": 1}, "alpha": 2}"#, .badRequest, "invalid_request", "alpha"),
+        (.post, "/collections/v/search", #"{"vector": {"x": 1}, "query_cut": 0}"#, .badRequest, "invalid_request", "query_cut"),
+        (.post, "/collections/v/search", #"{"vector": {"x": 1}, "recall": 0.9, "algorithm": "bmp"}"#, .badRequest, "invalid_request", "algorithm"),
+        (.put, "/collections/w", #"{"layout": "weird"}"#, .badRequest, "invalid_request", "layout"),
+        (.put, "/collections/w", #"{"clustered": {"seed": 1}}"#, .badRequest, "invalid_request", "clustered"),
+        (.put, "/collections/w", #"{"layout": "clustered", "clustered": {"summary_mass": 2}}"#, .badRequest, "invalid_request", "clustered.summary_mass"),
+        (.put, "/collections/w", #"{"layout": "clustered", "text": true}"#, .badRequest, "invalid_request", "layout"),
         (.post, "/collections/v/documents", #"[{"id": "a", "vector": {"x": 1}"#, .badRequest, "invalid_json", "documents[0]"),
         (.post, "/collections/v/documents", "{\"id\": \"a\", \"vector\": {\"x\": 1}}\n{\"id\": \"b\", \"vector\": {\"x\": }}", .badRequest, "invalid_json", "documents[1].vector.x"),
         (.post, "/collections/v/documents", #"[{"id": "a", "vector": {"x": NaN}}]"#, .badRequest, "invalid_json", "documents[0].vector.x"),

@@ -24,7 +24,10 @@ struct LiveCollectionTests {
         var live: [VectorRecord] { order.map { documents[$0]! } }
     }
 
-    static let settings = IndexSettings(blockSize: 4, rangeSize: 8)
+    /// Segments of 100 documents or more get the lossless clustered layout, smaller ones not, so
+    /// the clustered algorithm (exact on it) is checked across both kinds, deletions and merges.
+    static let settings = IndexSettings(blockSize: 4, rangeSize: 8,
+                                        clustered: ClusterSettings(postingsPerTerm: 0, summaryMass: 1, minDocuments: 100))
 
     /// The brute-force ranking of every live document with a positive score.
     static func naive(_ live: [VectorRecord]) -> (VectorRecord) -> [(id: String, score: Float)] {

@@ -1,4 +1,5 @@
-/// A small, fast, seeded generator (SplitMix64) so random tests are reproducible.
+/// A small, fast, seeded generator (SplitMix64): reproducible random tests, and the seeded choices
+/// of the clustered layout (the same seed builds the same files).
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

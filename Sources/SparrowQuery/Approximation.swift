@@ -1,0 +1,76 @@
+import SparrowCore
+import SparrowIndex
+
+/// Query-time knobs of approximate search. ``exact`` (the default everywhere) changes nothing:
+/// every algorithm then returns the exact top-k.
+///
+/// - ``queryCut`` and ``heapFactor`` drive the `clustered` algorithm (Seismic's knobs of the same
+///   names): only the blocks of the `queryCut` heaviest query terms are visited, and a block is
+///   skipped when its summary's dot product with the query is below `heapFactor` × the current
+///   k-th score. Below 1, `heapFactor` visits more blocks; above 1, fewer.
+/// - ``alpha`` and ``beta`` drive `bmp` (the BMP paper's knobs): ranges are visited while `alpha` ×
+///   their bound can still reach the k-th score, and only the ⌈`beta` × |q|⌉ heaviest query terms
+///   are used.
+///
+/// Or pick a recall floor and let the measured presets choose: ``preset(recall:)``.
+public struct Approximation: Sendable, Equatable, Codable {
+    /// The heaviest query terms whose blocks a clustered search visits; nil visits every term's.
+    public var queryCut: Int?
+    public var heapFactor: Float
+    public var alpha: Float
+    public var beta: Float
+
+    public init(queryCut: Int? = nil, heapFactor: Float = 1, alpha: Float = 1, beta: Float = 1) {
+        self.queryCut = queryCut
+        self.heapFactor = heapFactor
+        self.alpha = alpha
+        self.beta = beta
+    }
+
+    /// No approximation.
+    public static let exact = Approximation()
+
+    /// Whether these knobs leave every algorithm exact (on a lossless layout, for `clustered`).
+    public var isExact: Bool { self == .exact }
+
+    /// The recall floors with a measured preset.
+    public static let presetRecalls: [Double] = [0.90, 0.95, 0.99]
+
+    /// The `clustered` knobs that held recall@10 of at least `recall` against exhaustive search
+    /// on the default layout (``ClusterSettings`` defaults) in the measurements of BENCHMARKS.md
+    /// ("Approximate retrieval"), on the 30k MS MARCO passages and their 1M scale-up with the dev
+    /// queries; nil for a recall without a preset (see ``presetRecalls``).
+    public static func preset(recall: Double) -> Approximation? {
+        switch recall {
+        case 0.90: return Approximation(queryCut: 5, heapFactor: 1.0)
+        case 0.95: return Approximation(queryCut: 8, heapFactor: 0.9)
+        case 0.99: return Approximation(queryCut: 12, heapFactor: 0.8)
+        default: return nil
+        }
+    }
+
+    /// A sentence naming the first invalid knob, or nil when all are valid.
+    public var problem: String? {
+        if let c = queryCut, c < 1 { return "query cut must be at least 1, not \(c)" }
+        if !(heapFactor.isFinite && heapFactor > 0) { return "heap factor must be a positive number, not \(heapFactor)" }
+        if !(alpha > 0 && alpha <= 1) { return "alpha must be in (0, 1], not \(alpha)" }
+        if !(beta > 0 && beta <= 1) { return "beta must be in (0, 1], not \(beta)" }
+        return nil
+    }
+}
+
+extension SparseVector {
+    /// The positions of the `count` heaviest terms (ties: the lower term), in decreasing weight.
+    func heaviest(_ count: Int) -> [Int] {
+        let order = terms.indices.sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : terms[$0] < terms[$1] }
+        return Array(order.prefix(count))
+    }
+
+    /// The query restricted to its ⌈`beta` × count⌉ heaviest terms, still in term order.
+    func keepingHeaviest(share beta: Float) -> SparseVector {
+        guard beta < 1 else { return self }
+        let keep = Set(heaviest(max(1, Int((beta * Float(terms.count)).rounded(.up)))))
+        let positions = terms.indices.filter(keep.contains)
+        return SparseVector(terms: positions.map { terms[$0] }, weights: positions.map { weights[$0] })
+    }
+}

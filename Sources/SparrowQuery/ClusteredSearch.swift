@@ -1,0 +1,125 @@
+import SparrowCore
+import SparrowIndex
+
+/// Approximate search over a segment's clustered layout (Seismic's query algorithm).
+///
+/// 1. The query is spread into a dense vector over the segment's terms.
+/// 2. For each of the ``Approximation/queryCut`` heaviest query terms, heaviest first, every block
+///    of the term gets a bound: its summary's dot product with the query. The blocks whose bound
+///    reaches `heapFactor` × the k-th score are visited best bound first, stopping at the first
+///    that no longer does.
+/// 3. A visited block's documents are scored through the forward index, each document once per
+///    query: the same float operations in the same term order as term-at-a-time scoring, so a
+///    document's score is exact. The products of all the document's terms are formed first
+///    (independent operations), the non-zero ones packed, and only those summed in order: adding
+///    the zeros of the other terms would change nothing but make one long chain of dependent
+///    additions (1 920 → 1 010 µs per query… see BENCHMARKS.md).
+///
+/// With a lossless layout (``ClusterSettings/lossless(seed:)``) and ``Approximation/exact``, every
+/// summary bounds its block and every posting is in some block, so the result is the exact top-k.
+public func clusteredSearch(_ layout: ClusteredIndex, query: SparseVector, termCount: Int, documentCount: Int,
+                            approximation: Approximation, into top: inout TopK, scratch: QueryScratch) {
+    guard !query.terms.isEmpty else { return }
+    if layout.wide {
+        ClusteredSearch<UInt32>(layout: layout).run(query, termCount: termCount, documentCount: documentCount,
+                                                    approximation: approximation, into: &top, scratch: scratch)
+    } else {
+        ClusteredSearch<UInt16>(layout: layout).run(query, termCount: termCount, documentCount: documentCount,
+                                                    approximation: approximation, into: &top, scratch: scratch)
+    }
+}
+
+/// The search, specialised for the layout's term width.
+struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
+    let layout: ClusteredIndex
+
+    func run(_ query: SparseVector, termCount: Int, documentCount: Int, approximation: Approximation,
+             into top: inout TopK, scratch: QueryScratch) {
+        let dense = scratch.denseQuery(termCount)
+        let visited = scratch.visited(documentCount)
+        for (t, w) in zip(query.terms, query.weights) { dense[Int(t)] = w }
+        let inverse = 1 / approximation.heapFactor
+        let cut = query.heaviest(approximation.queryCut ?? query.terms.count)
+
+        let termBlocks = layout.termBlocks.baseAddress!
+        let blockOffsets = layout.blockOffsets.baseAddress!
+        let blockDocs = layout.blockDocs.baseAddress
+        let summaryOffsets = layout.summaryOffsets.baseAddress!
+        let summaryTerms = layout.summaryTerms(as: T.self)
+        let summaryWeights = layout.summaryWeights.baseAddress
+        let summaryScales = layout.summaryScales.baseAddress
+        let documentOffsets = layout.documentOffsets.baseAddress!
+        let documentTerms = layout.documentTerms(as: T.self)
+        let documentWeights = layout.documentWeights.baseAddress
+        var order: [(bound: Float, block: UInt32)] = []
+        swap(&order, &scratch.blockOrder)
+        var scored = 0
+        var blocksScored = 0
+        var touchedWords: [Int] = []
+        var products = scratch.products(256)
+
+        for position in cut {
+            let t = Int(query.terms[position])
+            let first = Int(termBlocks[t])
+            let end = Int(termBlocks[t + 1])
+            order.removeAll(keepingCapacity: true)
+            for b in first..<end {
+                // A bound, not a score: four independent sums (the rounding is far inside the
+                // quantisation's upward margin).
+                var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+                var e = Int(summaryOffsets[b])
+                let stop = Int(summaryOffsets[b + 1])
+                while e &+ 4 <= stop {
+                    s0 += dense[Int(summaryTerms[e])] * Float(summaryWeights![e])
+                    s1 += dense[Int(summaryTerms[e &+ 1])] * Float(summaryWeights![e &+ 1])
+                    s2 += dense[Int(summaryTerms[e &+ 2])] * Float(summaryWeights![e &+ 2])
+                    s3 += dense[Int(summaryTerms[e &+ 3])] * Float(summaryWeights![e &+ 3])
+                    e &+= 4
+                }
+                while e < stop {
+                    s0 += dense[Int(summaryTerms[e])] * Float(summaryWeights![e])
+                    e &+= 1
+                }
+                let bound = ((s0 + s1) + (s2 + s3)) * summaryScales![b]
+                if top.mightEnter(bound: bound * inverse) { order.append((bound, UInt32(b))) }
+            }
+            order.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.block < $1.block }
+            for (bound, block) in order {
+                if !top.mightEnter(bound: bound * inverse) { break }
+                blocksScored &+= 1
+                let b = Int(block)
+                var i = Int(blockOffsets[b])
+                let stop = Int(blockOffsets[b + 1])
+                while i < stop {
+                    let d = Int(blockDocs![i])
+                    i &+= 1
+                    let word = d &>> 6
+                    let bit = UInt64(1) &<< UInt64(d & 63)
+                    if visited[word] & bit != 0 { continue }
+                    if visited[word] == 0 { touchedWords.append(word) }
+                    visited[word] |= bit
+                    var e = Int(documentOffsets[d])
+                    let last = Int(documentOffsets[d + 1])
+                    scored &+= last &- e
+                    if last &- e > products.count { products = scratch.products(last &- e) }
+                    let packed = products.baseAddress!
+                    var n = 0
+                    while e < last {
+                        let p = dense[Int(documentTerms[e])] * documentWeights![e]
+                        packed[n] = p
+                        n &+= p != 0 ? 1 : 0
+                        e &+= 1
+                    }
+                    var s: Float = 0
+                    for j in 0..<n { s += packed[j] }
+                    if s > 0 && top.mightEnter(bound: s) { top.push(DocID(UInt32(d)), s) }
+                }
+            }
+        }
+        for t in query.terms { dense[Int(t)] = 0 }
+        for word in touchedWords { visited[word] = 0 }
+        scratch.blockOrder = order
+        scratch.stats.postingsScored &+= scored
+        scratch.stats.rangesScored &+= blocksScored
+    }
+}

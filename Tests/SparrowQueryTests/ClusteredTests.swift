@@ -1,0 +1,186 @@
+import Foundation
+@testable import SparrowIndex
+@testable import Sparrow
+import SparrowTestSupport
+import Testing
+
+/// The clustered layout and its search. (Its exactness with lossless settings is checked with
+/// every other algorithm in DifferentialTests, LiveCollectionTests and RealDataTests.)
+struct ClusteredTests {
+    /// A skewed corpus large enough that lists have many blocks.
+    static func corpus(seed: UInt64) -> RandomCorpus {
+        RandomCorpus(seed: seed, documentCount: 3000, vocabularySize: 400, termsPerDocument: 5...50,
+                     queryCount: 60, termsPerQuery: 3...25, weights: .skewed)
+    }
+
+    /// Mean recall@k of `got` against `want`, query by query.
+    static func recall(_ got: [[SearchHit]], _ want: [[SearchHit]]) -> Double {
+        var sum = 0.0
+        for (g, w) in zip(got, want) {
+            let ids = Set(w.map(\.id))
+            sum += ids.isEmpty ? 1 : Double(g.filter { ids.contains($0.id) }.count) / Double(ids.count)
+        }
+        return sum / Double(want.count)
+    }
+
+    @Test("each recall preset holds its floor on seeded random corpora", arguments: [UInt64(1), 2, 3])
+    func presetsHoldOnRandomCorpora(seed: UInt64) throws {
+        let c = Self.corpus(seed: seed)
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        let exact = try c.queries.map { try index.search($0, k: 10, algorithm: .exhaustiveTAAT) }
+        var previous = 0.0
+        for floor in Approximation.presetRecalls {
+            let got = try c.queries.map { try index.search($0.query, k: 10, recall: floor) }
+            let r = Self.recall(got, exact)
+            #expect(r >= floor, "seed \(seed): preset \(floor) gave recall@10 \(r)")
+            #expect(r >= previous - 0.02, "a higher preset should not lose recall")
+            previous = r
+        }
+    }
+
+    @Test("approximation visits fewer blocks and reads fewer documents than the exact knobs")
+    func approximationPrunes() throws {
+        let c = Self.corpus(seed: 4)
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        func work(_ a: Approximation) throws -> (blocks: Int, postings: Int) {
+            var blocks = 0
+            var postings = 0
+            for q in c.queries {
+                var stats = QueryStats()
+                _ = try index.search(q, k: 10, algorithm: .clustered, approximation: a, stats: &stats)
+                blocks += stats.rangesScored
+                postings += stats.postingsScored
+            }
+            return (blocks, postings)
+        }
+        let exact = try work(.exact)
+        let fast = try work(Approximation.preset(recall: 0.90)!)
+        #expect(fast.blocks < exact.blocks && fast.postings < exact.postings, "exact \(exact), preset 0.90 \(fast)")
+        // The exact knobs skip blocks too: no query visits every block of its terms.
+        let layout = try #require(index.segments.views.first?.segment.clusters)
+        var all = 0
+        for q in c.queries {
+            let resolved = index.segments.views[0].segment.resolve(keys: q.tokens.map(TokenKey.init), weights: q.weights).canonical()
+            for t in resolved.terms { all += Int(layout.termBlocks[Int(t) + 1] - layout.termBlocks[Int(t)]) }
+        }
+        #expect(exact.blocks < all, "visited \(exact.blocks) of \(all) blocks")
+    }
+
+    @Test("BMP's alpha and beta trade recall for work, and 1 is exact")
+    func bmpApproximations() throws {
+        let c = Self.corpus(seed: 5)
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(rangeSize: 32))
+        let exact = try c.queries.map { try index.search($0, k: 10, algorithm: .exhaustiveTAAT) }
+        let same = try c.queries.map { try index.search($0, k: 10, algorithm: .bmp, approximation: Approximation(alpha: 1, beta: 1)) }
+        #expect(same == exact)
+        func postings(_ a: Approximation) throws -> (Int, Double) {
+            var total = 0
+            var got: [[SearchHit]] = []
+            for q in c.queries {
+                var stats = QueryStats()
+                got.append(try index.search(q, k: 10, algorithm: .bmp, approximation: a, stats: &stats))
+                total += stats.postingsScored
+            }
+            return (total, Self.recall(got, exact))
+        }
+        let (full, _) = try postings(.exact)
+        let (alphaWork, alphaRecall) = try postings(Approximation(alpha: 0.7))
+        let (betaWork, betaRecall) = try postings(Approximation(beta: 0.5))
+        #expect(alphaWork < full && betaWork < full)
+        #expect(alphaRecall > 0.5 && alphaRecall <= 1 && betaRecall > 0.5 && betaRecall <= 1)
+    }
+
+    @Test("the same seed builds the same files, byte for byte; another seed other blocks")
+    func deterministicBuild() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let c = Self.corpus(seed: 6)
+        func clustersFile(seed: UInt64, _ name: String) throws -> [UInt8] {
+            let index = try SearchIndex.build(records: c.documents,
+                                              options: BuildOptions(clustered: ClusterSettings(seed: seed, minDocuments: 0)))
+            try index.write(to: dir + "/" + name)
+            let file = try #require(listDirectory(dir + "/" + name).first { $0.hasSuffix(".clusters") })
+            return readFileBytes(dir + "/" + name + "/" + file)
+        }
+        let a = try clustersFile(seed: 9, "a")
+        let b = try clustersFile(seed: 9, "b")
+        let other = try clustersFile(seed: 10, "c")
+        #expect(!a.isEmpty && a == b)
+        #expect(a != other)
+        // The streaming merge writes the same layout as the in-memory build.
+        let parts = try [0..<1000, 1000..<3000].map { r in
+            try SearchIndex.build(records: Array(c.documents[r]), options: BuildOptions(clustered: ClusterSettings(seed: 9, minDocuments: 0)))
+        }
+        try IndexDirectory.write(merging: parts.flatMap(\.storedViews),
+                                 settings: IndexSettings(BuildOptions(clustered: ClusterSettings(seed: 9, minDocuments: 0))),
+                                 to: dir + "/merged")
+        let merged = try #require(listDirectory(dir + "/merged").first { $0.hasSuffix(".clusters") })
+        #expect(readFileBytes(dir + "/merged/" + merged) == a)
+    }
+
+    @Test("a damaged clusters file is refused by open, and a consistent but wrong one reported by check")
+    func corruption() throws {
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let c = Self.corpus(seed: 7)
+        try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+            .write(to: dir + "/i")
+        #expect(SearchIndex.check(at: dir + "/i").isSound)
+        let path = dir + "/i/" + (try #require(listDirectory(dir + "/i").first { $0.hasSuffix(".clusters") }))
+        let original = readFileBytes(path)
+
+        var flipped = original
+        flipped[flipped.count / 2] ^= 0x10
+        writeFile(path, flipped)
+        let error = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i") }
+        #expect(error?.code == .corrupt && error?.description.contains(".clusters") == true, "\(String(describing: error))")
+        #expect(!SearchIndex.check(at: dir + "/i").isSound)
+
+        // Valid checksum, one summary weight changed: only a rebuild from the postings tells.
+        writeFile(path, original)
+        try withExtendedLifetime(try IndexDirectory.open(dir + "/i")) { opened in
+            let sections = try #require(opened.segments[0].segment.clusters).sections
+            let at = try #require(sections.firstIndex { $0.tag == SegmentFiles.summaryWeights })
+            var weights = Array(sections[at].bytes)
+            weights[weights.count / 2] ^= 0x01
+            let writer = try SectionFileWriter(path: path + ".new", kind: SegmentFiles.clusters.kind, sections: sections.map(\.layout))
+            for (i, s) in sections.enumerated() {
+                if i == at { try writer.append(s.tag, weights) } else { try writer.append(s.tag, s.bytes) }
+            }
+            try writer.finish()
+        }
+        #expect(rename(path + ".new", path) == 0)
+        let problems = SearchIndex.check(at: dir + "/i").problems
+        #expect(problems.contains { $0.contains("clustered layout differs") }, "\(problems)")
+        // Opening without checksums still refuses numbers that would leave their buffers.
+        #expect(throws: Never.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
+    }
+
+    @Test("bad knobs and settings are refused with a sentence")
+    func validation() throws {
+        let c = Self.corpus(seed: 8)
+        let index = try SearchIndex.build(records: Array(c.documents.prefix(50)), options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        for bad in [Approximation(queryCut: 0), Approximation(heapFactor: 0), Approximation(heapFactor: .nan),
+                    Approximation(alpha: 1.5), Approximation(beta: 0)] {
+            let error = #expect(throws: IndexError.self) { try index.search(c.queries[0], k: 10, approximation: bad) }
+            #expect(error?.code == .invalidArgument)
+        }
+        #expect(throws: IndexError.self) { try index.search(c.queries[0].query, k: 10, recall: 0.5) }
+        for bad in [ClusterSettings(postingsPerTerm: -1), ClusterSettings(blockFraction: 0), ClusterSettings(summaryMass: 1.5),
+                    ClusterSettings(assignmentTerms: 0)] {
+            #expect(throws: IndexError.self) { try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: bad)) }
+        }
+        let text = makeTemporaryDirectory()
+        defer { removeTree(text) }
+        writeFile(text + "/t.jsonl", #"{"id": "a", "text": "sparrows nest"}"# + "\n")
+        let error = #expect(throws: IndexError.self) {
+            try SearchIndex.build(fromTextFile: text + "/t.jsonl", options: BuildOptions(clustered: ClusterSettings()))
+        }
+        #expect(error?.description.contains("clustered layout is for sparse vectors") == true)
+        // Without the layout the clustered algorithm (and a preset) searches exactly.
+        let plain = try SearchIndex.build(records: c.documents)
+        for q in c.queries.prefix(10) {
+            #expect(try plain.search(q.query, k: 10, recall: 0.9) == plain.search(q, k: 10))
+        }
+    }
+}
