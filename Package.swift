@@ -32,7 +32,7 @@ let package = Package(
         // On-disk index: builder, segment files, memory-mapped reader, posting cursors.
         .target(name: "SparrowIndex", dependencies: ["SparrowCore", "CZlib"]),
         // Query algorithms, generic over the cursor protocols.
-        .target(name: "SparrowQuery", dependencies: ["SparrowCore", "SparrowIndex"]),
+        .target(name: "SparrowQuery", dependencies: ["SparrowCore", "SparrowIndex", "CKernels"]),
         // Matrix kernels for the encoder (AVX2/FMA chosen at run time, portable C otherwise).
         // Optimised even in debug builds when Sparrow is the root package (see `kernelSettings`).
         .target(name: "CKernels", cSettings: kernelSettings),

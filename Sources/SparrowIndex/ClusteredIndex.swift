@@ -1,4 +1,7 @@
+import Dispatch
+import Foundation
 import SparrowCore
+import Synchronization
 
 /// How the clustered layout of a collection is built (recorded in `meta.json` as `clustered`).
 ///
@@ -7,6 +10,19 @@ import SparrowCore
 /// vector that bounds its documents' scores; a forward index scores the documents of the blocks
 /// a query does not skip. See ``ClusteredIndex``.
 public struct ClusterSettings: Codable, Sendable, Equatable {
+    /// How a kept list is cut into blocks.
+    public enum Method: String, Codable, Sendable, CaseIterable {
+        /// Seismic's: random documents of the list are centroids, and each document joins the one
+        /// with the largest dot product over their heaviest terms. About `blockFraction` × L²
+        /// dot products per list of L kept postings.
+        case randomCentroids = "random-centroids"
+        /// Documents sorted by their two heaviest other terms, then cut into blocks of
+        /// 1 / `blockFraction` documents: documents led by the same terms share a block. L log L.
+        case leaders
+    }
+
+    /// How blocks are formed.
+    public var method: Method
     /// Postings kept per term, heaviest first (static pruning); 0 keeps every posting, and nil
     /// picks ``automaticPostings(documents:)`` for each segment.
     public var postingsPerTerm: Int?
@@ -26,9 +42,10 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// Segments with fewer documents get no clustered layout and are searched exactly.
     public var minDocuments: Int
 
-    public init(postingsPerTerm: Int? = nil, postingMass: Double = 1, blockFraction: Double = 0.1,
-                summaryMass: Double = 0.4, assignmentTerms: Int = 15, seed: UInt64 = 42,
+    public init(method: Method = .randomCentroids, postingsPerTerm: Int? = nil, postingMass: Double = 1,
+                blockFraction: Double = 0.1, summaryMass: Double = 0.4, assignmentTerms: Int = 15, seed: UInt64 = 42,
                 minDocuments: Int = 10_000) {
+        self.method = method
         self.postingsPerTerm = postingsPerTerm
         self.postingMass = postingMass
         self.blockFraction = blockFraction
@@ -112,9 +129,39 @@ public struct ClusteredIndex: @unchecked Sendable {
     /// The clustered layout of `postings` over `documentCount` documents, built in memory.
     static func build(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings,
                       storage: HeapStorage) -> ClusteredIndex {
-        let wide = isWide(termCount: postings.termCount)
-        return wide ? Builder<UInt32>(postings, documentCount: documentCount, settings: settings, storage: storage).index
-                    : Builder<UInt16>(postings, documentCount: documentCount, settings: settings, storage: storage).index
+        func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_: T.Type) -> ClusteredIndex {
+            var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage)
+            let out = HeapSections(builder.blockLayouts, storage: storage)
+            // Memory accepts every declared byte, so the writes cannot fail.
+            try! builder.writeBlocks(to: out)
+            let summaryTag = builder.wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16
+            return ClusteredIndex(
+                wide: builder.wide, documentOffsets: builder.forward.offsets,
+                documentTerms: UnsafeRawBufferPointer(builder.forward.terms), documentWeights: builder.forward.weights,
+                termBlocks: out.section(SegmentFiles.termBlocks, as: UInt64.self),
+                blockOffsets: out.section(SegmentFiles.clusterBlockOffsets, as: UInt64.self),
+                blockDocs: out.section(SegmentFiles.clusterBlockDocs, as: UInt32.self),
+                summaryOffsets: out.section(SegmentFiles.summaryOffsets, as: UInt64.self),
+                summaryTerms: UnsafeRawBufferPointer(out.section(summaryTag, as: T.self)),
+                summaryWeights: out.section(SegmentFiles.summaryWeights, as: UInt8.self),
+                summaryScales: out.section(SegmentFiles.summaryScales, as: Float.self))
+        }
+        return isWide(termCount: postings.termCount) ? make(UInt32.self) : make(UInt16.self)
+    }
+
+    /// Writes the clustered layout of `postings` as the clusters file at `path`, holding the
+    /// forward index and the blocks in memory once (no copy of either is made for the file).
+    static func write(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, to path: String) throws {
+        func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_: T.Type) throws {
+            let storage = HeapStorage()
+            var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage)
+            let file = try SectionFileWriter(path: path, kind: SegmentFiles.clusters.kind, sections: builder.layouts)
+            try builder.writeForward(to: file)
+            try builder.writeBlocks(to: file)
+            try file.finish()
+            withExtendedLifetime(storage) {}
+        }
+        try isWide(termCount: postings.termCount) ? make(UInt32.self) : make(UInt16.self)
     }
 
     /// The forward index's terms as `T` (`UInt16` unless ``wide``).
@@ -130,9 +177,7 @@ public struct ClusteredIndex: @unchecked Sendable {
     }
 
     /// Builds the layout: the forward index first, then each term's blocks and summaries.
-    private struct Builder<T: FixedWidthInteger & UnsignedInteger> {
-        let index: ClusteredIndex
-
+    private struct Builder<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable> {
         init(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, storage: HeapStorage) {
             let termCount = postings.termCount
             let total = postings.docs.count
@@ -154,8 +199,8 @@ public struct ClusteredIndex: @unchecked Sendable {
                 }
             }
             next = []
-            let forward = (offsets: UnsafeBufferPointer(offsets), terms: UnsafeBufferPointer(terms),
-                           weights: UnsafeBufferPointer(weights))
+            let forward = Forward(offsets: UnsafeBufferPointer(offsets), terms: UnsafeBufferPointer(terms),
+                                  weights: UnsafeBufferPointer(weights))
 
             // Each document's heaviest terms, which decide its block (ties: the lower term).
             let m = settings.assignmentTerms
@@ -181,162 +226,338 @@ public struct ClusteredIndex: @unchecked Sendable {
                 cutCount[d] = UInt8(n)
             }
 
-            var termBlocks: [UInt64] = [0]
-            var blockOffsets: [UInt64] = [0]
-            var blockDocs: [UInt32] = []
-            var summaryOffsets: [UInt64] = [0]
-            var summaryTerms: [T] = []
-            var summaryWeights: [UInt8] = []
-            var summaryScales: [Float] = []
-            termBlocks.reserveCapacity(termCount + 1)
-
-            // Working memory reused by every term.
-            var runStart = [Int32](repeating: -1, count: termCount)
-            var runEnd = [Int32](repeating: 0, count: termCount)
-            var maxima = [Float](repeating: 0, count: termCount)
-            var touched: [UInt32] = []
-            var chosen: [(term: UInt32, level: UInt8)] = []
-            var levelMass = [Double](repeating: 0, count: 256)
-            var kept: [(doc: UInt32, weight: Float)] = []
-            var entries: [(term: UInt32, centroid: Int32, weight: Float)] = []
-            var scores: [Float] = []
-            var assignment: [Int32] = []
-            let keepCount = settings.postingsKept(documents: documentCount)
-
-            for t in 0..<termCount {
-                let list = postings.range(of: TermID(t))
-                // 1. Static pruning: the heaviest postings (ties: the lower document), by document.
-                kept.removeAll(keepingCapacity: true)
-                if (keepCount == 0 || list.count <= keepCount) && settings.postingMass >= 1 {
-                    for p in list { kept.append((postings.docs[p], postings.weights[p])) }
-                } else {
-                    var best = TopK(k: keepCount == 0 ? list.count : min(keepCount, list.count))
-                    var mass: Double = 0
-                    for p in list {
-                        best.push(DocID(postings.docs[p]), postings.weights[p])
-                        mass += Double(postings.weights[p])
+            // Terms are independent: chunks of them are built on every core, each into its own
+            // output, and the outputs joined in term order (the same bytes on any core count).
+            let cut = Cut(count: cutCount, terms: cutTerms, weights: cutWeights, width: m)
+            let chunkSize = 64
+            let chunks = (termCount + chunkSize - 1) / chunkSize
+            let outputs = Mutex<[Int: TermBlocks<T>]>([:])
+            let nextChunk = Atomic<Int>(0)
+            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, chunks))
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                var worker = TermWorker<T>(termCount: termCount, settings: settings, documentCount: documentCount)
+                while true {
+                    let c = nextChunk.add(1, ordering: .relaxed).oldValue
+                    if c >= chunks { return }
+                    var out = TermBlocks<T>()
+                    for t in (c * chunkSize)..<min(termCount, (c + 1) * chunkSize) {
+                        worker.build(term: t, postings: postings, forward: forward, cut: cut, into: &out)
                     }
-                    var sum: Double = 0
-                    for hit in best.sorted() {
-                        if settings.postingMass < 1 && sum >= settings.postingMass * mass { break }
-                        kept.append((hit.doc.rawValue, hit.score))
-                        sum += Double(hit.score)
-                    }
-                    kept.sort { $0.doc < $1.doc }
+                    outputs.withLock { $0[c] = out }
                 }
-                guard !kept.isEmpty else {
-                    termBlocks.append(termBlocks.last!)
-                    continue
-                }
+            }
+            var parts = outputs.withLock { parts in (0..<chunks).map { parts.removeValue(forKey: $0)! } }
+            self.forward = forward
+            self.wide = T.self == UInt32.self
+            // Counted once, then the chunks are written out (and let go of) one by one.
+            termCount_ = termCount
+            blockCount = parts.reduce(0) { $0 + $1.summaryScales.count }
+            keptCount = parts.reduce(0) { $0 + $1.blockDocs.count }
+            entryCount = parts.reduce(0) { $0 + $1.summaryWeights.count }
+            self.parts = parts
+            parts = []
+        }
 
-                // 2. Blocks: random documents of the list are centroids; every document joins the
-                // centroid with the largest dot product over their heaviest terms and this one.
-                let centroidCount = max(1, min(kept.count, Int((settings.blockFraction * Double(kept.count)).rounded(.up))))
-                assignment = [Int32](repeating: 0, count: kept.count)
-                if centroidCount > 1 {
-                    var random = SeededRandom(seed: settings.seed ^ (UInt64(t) &* 0x9E37_79B9_7F4A_7C15))
-                    var positions = Array(0..<kept.count)
-                    for i in 0..<centroidCount {
-                        positions.swapAt(i, Int.random(in: i..<kept.count, using: &random))
+        let forward: Forward<T>
+        let wide: Bool
+        let termCount_: Int
+        let blockCount: Int
+        let keptCount: Int
+        let entryCount: Int
+        var parts: [TermBlocks<T>]
+
+        /// The sections of the blocks and summaries (the forward index is already in memory).
+        var blockLayouts: [SectionLayout] {
+            [SectionLayout(SegmentFiles.termBlocks, UInt64.self, count: termCount_ + 1),
+             SectionLayout(SegmentFiles.clusterBlockOffsets, UInt64.self, count: blockCount + 1),
+             SectionLayout(SegmentFiles.clusterBlockDocs, UInt32.self, count: keptCount),
+             SectionLayout(SegmentFiles.summaryOffsets, UInt64.self, count: blockCount + 1),
+             SectionLayout(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, T.self, count: entryCount),
+             SectionLayout(SegmentFiles.summaryWeights, UInt8.self, count: entryCount),
+             SectionLayout(SegmentFiles.summaryScales, Float.self, count: blockCount)]
+        }
+
+        /// Every section of the layout, in file order.
+        var layouts: [SectionLayout] {
+            [SectionLayout(SegmentFiles.forwardOffsets, UInt64.self, count: forward.offsets.count),
+             SectionLayout(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16, T.self, count: forward.terms.count),
+             SectionLayout(SegmentFiles.forwardWeights, Float.self, count: forward.weights.count)] + blockLayouts
+        }
+
+        /// Writes the forward index's sections to `out`.
+        func writeForward(to out: some SectionOutput) throws {
+            try out.append(SegmentFiles.forwardOffsets, forward.offsets)
+            try out.append(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16, forward.terms)
+            try out.append(SegmentFiles.forwardWeights, forward.weights)
+        }
+
+        /// Writes the blocks and summaries to `out`, chunk by chunk, letting go of each.
+        mutating func writeBlocks(to out: some SectionOutput) throws {
+            var (blocks, docs, entries): (UInt64, UInt64, UInt64) = (0, 0, 0)
+            try out.append(SegmentFiles.termBlocks, value: UInt64(0))
+            try out.append(SegmentFiles.clusterBlockOffsets, value: UInt64(0))
+            try out.append(SegmentFiles.summaryOffsets, value: UInt64(0))
+            for c in parts.indices {
+                let part = parts[c]
+                parts[c] = TermBlocks()
+                try out.append(SegmentFiles.termBlocks, part.termBlocks.dropFirst().map { $0 + blocks })
+                try out.append(SegmentFiles.clusterBlockOffsets, part.blockOffsets.dropFirst().map { $0 + docs })
+                try out.append(SegmentFiles.summaryOffsets, part.summaryOffsets.dropFirst().map { $0 + entries })
+                try out.append(SegmentFiles.clusterBlockDocs, part.blockDocs)
+                try out.append(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, part.summaryTerms)
+                try out.append(SegmentFiles.summaryWeights, part.summaryWeights)
+                try out.append(SegmentFiles.summaryScales, part.summaryScales)
+                blocks += UInt64(part.summaryScales.count)
+                docs += UInt64(part.blockDocs.count)
+                entries += UInt64(part.summaryWeights.count)
+            }
+        }
+    }
+
+    /// The forward index being built (read-only while the blocks are).
+    private struct Forward<T>: @unchecked Sendable {
+        let offsets: UnsafeBufferPointer<UInt64>
+        let terms: UnsafeBufferPointer<T>
+        let weights: UnsafeBufferPointer<Float>
+    }
+
+    /// Each document's heaviest terms (at most `width`, heaviest first), which decide its block.
+    private struct Cut: Sendable {
+        let count: [UInt8]
+        let terms: [UInt32]
+        let weights: [Float]
+        let width: Int
+    }
+
+    /// The blocks and summaries of consecutive terms, as they are stored.
+    private struct TermBlocks<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>: @unchecked Sendable {
+        var termBlocks: [UInt64] = [0]
+        var blockOffsets: [UInt64] = [0]
+        var blockDocs: [UInt32] = []
+        var summaryOffsets: [UInt64] = [0]
+        var summaryTerms: [T] = []
+        var summaryWeights: [UInt8] = []
+        var summaryScales: [Float] = []
+    }
+
+    /// Builds the blocks of one term at a time, with working memory reused across terms.
+    private struct TermWorker<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable> {
+        let settings: ClusterSettings
+        let keepCount: Int
+        var runStart: [Int32]
+        var runEnd: [Int32]
+        var maxima: [Float]
+        var stamps: [UInt32]
+        var stampOfBlock: UInt32 = 0
+        var touched: [UInt32] = []
+        var levels: [UInt8] = []
+        var chosen: [(term: UInt32, level: UInt8)] = []
+        var levelMass = [Double](repeating: 0, count: 256)
+        var kept: [(doc: UInt32, weight: Float)] = []
+        var entries: [(term: UInt32, centroid: Int32, weight: Float)] = []
+        var scores: [Float] = []
+        var hit: [Bool] = []
+        var hits: [Int32] = []
+        var assignment: [Int32] = []
+
+        init(termCount: Int, settings: ClusterSettings, documentCount: Int) {
+            self.settings = settings
+            keepCount = settings.postingsKept(documents: documentCount)
+            runStart = [Int32](repeating: -1, count: termCount)
+            runEnd = [Int32](repeating: 0, count: termCount)
+            maxima = [Float](repeating: 0, count: termCount)
+            stamps = [UInt32](repeating: 0, count: termCount)
+        }
+
+        mutating func build(term t: Int, postings: PostingLists,
+                            forward: Forward<T>,
+                            cut: Cut, into out: inout TermBlocks<T>) {
+            let list = postings.range(of: TermID(t))
+            let m = cut.width
+            // 1. Static pruning: the heaviest postings (ties: the lower document), by document.
+            kept.removeAll(keepingCapacity: true)
+            if (keepCount == 0 || list.count <= keepCount) && settings.postingMass >= 1 {
+                for p in list { kept.append((postings.docs[p], postings.weights[p])) }
+            } else {
+                var best = TopK(k: keepCount == 0 ? list.count : min(keepCount, list.count))
+                var mass: Double = 0
+                for p in list {
+                    best.push(DocID(postings.docs[p]), postings.weights[p])
+                    mass += Double(postings.weights[p])
+                }
+                var sum: Double = 0
+                for hit in best.sorted() {
+                    if settings.postingMass < 1 && sum >= settings.postingMass * mass { break }
+                    kept.append((hit.doc.rawValue, hit.score))
+                    sum += Double(hit.score)
+                }
+                kept.sort { $0.doc < $1.doc }
+            }
+            guard !kept.isEmpty else {
+                out.termBlocks.append(out.termBlocks.last!)
+                return
+            }
+
+            // 2. Blocks.
+            var blockCount = max(1, min(kept.count, Int((settings.blockFraction * Double(kept.count)).rounded(.up))))
+            assignment = [Int32](repeating: 0, count: kept.count)
+            if settings.method == .leaders && blockCount > 1 {
+                // Sorted by their two heaviest other terms, cut into runs of 1 / blockFraction.
+                var keys: [(UInt32, UInt32)] = []
+                keys.reserveCapacity(kept.count)
+                for posting in kept {
+                    let d = Int(posting.doc)
+                    var found = (UInt32.max, UInt32.max)
+                    var n = 0
+                    for j in 0..<Int(cut.count[d]) where n < 2 && cut.terms[d * m + j] != UInt32(t) {
+                        if n == 0 { found.0 = cut.terms[d * m + j] } else { found.1 = cut.terms[d * m + j] }
+                        n += 1
                     }
-                    let centroids = positions[0..<centroidCount].sorted()
-                    entries.removeAll(keepingCapacity: true)
-                    for (c, position) in centroids.enumerated() {
-                        let d = Int(kept[position].doc)
-                        for j in 0..<Int(cutCount[d]) where cutTerms[d * m + j] != UInt32(t) {
-                            entries.append((cutTerms[d * m + j], Int32(c), cutWeights[d * m + j]))
+                    keys.append(found)
+                }
+                let order = (0..<kept.count).sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+                let size = max(1, Int((1 / settings.blockFraction).rounded()))
+                for (rank, i) in order.enumerated() { assignment[i] = Int32(rank / size) }
+                blockCount = (kept.count + size - 1) / size
+            } else if blockCount > 1 {
+                // Random documents of the list are centroids; a document joins the centroid with
+                // the largest dot product over their heaviest terms and this one (ties: the first).
+                var random = SeededRandom(seed: settings.seed ^ (UInt64(t) &* 0x9E37_79B9_7F4A_7C15))
+                var positions = Array(0..<kept.count)
+                for i in 0..<blockCount {
+                    positions.swapAt(i, Int.random(in: i..<kept.count, using: &random))
+                }
+                let centroids = positions[0..<blockCount].sorted()
+                let centroidWeights = centroids.map { kept[$0].weight }
+                entries.removeAll(keepingCapacity: true)
+                for (c, position) in centroids.enumerated() {
+                    let d = Int(kept[position].doc)
+                    for j in 0..<Int(cut.count[d]) where cut.terms[d * m + j] != UInt32(t) {
+                        entries.append((cut.terms[d * m + j], Int32(c), cut.weights[d * m + j]))
+                    }
+                }
+                entries.sort { ($0.term, $0.centroid) < ($1.term, $1.centroid) }
+                var e = 0
+                while e < entries.count {
+                    let u = Int(entries[e].term)
+                    runStart[u] = Int32(e)
+                    while e < entries.count && Int(entries[e].term) == u { e += 1 }
+                    runEnd[u] = Int32(e)
+                }
+                // A centroid that shares none of a document's heaviest terms scores only this
+                // term's product: of those, the one with the heaviest weight here wins.
+                let byWeight = (0..<blockCount).sorted { centroidWeights[$0] != centroidWeights[$1] ? centroidWeights[$0] > centroidWeights[$1] : $0 < $1 }
+                scores = [Float](repeating: 0, count: blockCount)
+                hit = [Bool](repeating: false, count: blockCount)
+                for (i, posting) in kept.enumerated() {
+                    let d = Int(posting.doc)
+                    hits.removeAll(keepingCapacity: true)
+                    for j in 0..<Int(cut.count[d]) {
+                        let u = Int(cut.terms[d * m + j])
+                        guard u != t, runStart[u] >= 0 else { continue }
+                        let w = cut.weights[d * m + j]
+                        for r in Int(runStart[u])..<Int(runEnd[u]) {
+                            let c = Int(entries[r].centroid)
+                            if !hit[c] {
+                                hit[c] = true
+                                hits.append(Int32(c))
+                                scores[c] = posting.weight * centroidWeights[c]
+                            }
+                            scores[c] += w * entries[r].weight
                         }
                     }
-                    entries.sort { ($0.term, $0.centroid) < ($1.term, $1.centroid) }
-                    var e = 0
-                    while e < entries.count {
-                        let u = Int(entries[e].term)
-                        runStart[u] = Int32(e)
-                        while e < entries.count && Int(entries[e].term) == u { e += 1 }
-                        runEnd[u] = Int32(e)
+                    var best = -1
+                    var bestScore: Float = 0
+                    for c in byWeight where !hit[c] {
+                        best = c
+                        bestScore = posting.weight * centroidWeights[c]
+                        break
                     }
-                    scores = [Float](repeating: 0, count: centroidCount)
-                    for (i, posting) in kept.enumerated() {
-                        for (c, position) in centroids.enumerated() { scores[c] = posting.weight * kept[position].weight }
-                        let d = Int(posting.doc)
-                        for j in 0..<Int(cutCount[d]) {
-                            let u = Int(cutTerms[d * m + j])
-                            guard u != t, runStart[u] >= 0 else { continue }
-                            let w = cutWeights[d * m + j]
-                            for r in Int(runStart[u])..<Int(runEnd[u]) { scores[Int(entries[r].centroid)] += w * entries[r].weight }
+                    for c32 in hits {
+                        let c = Int(c32)
+                        if best < 0 || scores[c] > bestScore || (scores[c] == bestScore && c < best) {
+                            best = c
+                            bestScore = scores[c]
                         }
-                        var best = 0
-                        for c in 1..<centroidCount where scores[c] > scores[best] { best = c }
-                        assignment[i] = Int32(best)
+                        hit[c] = false
                     }
-                    for entry in entries { runStart[Int(entry.term)] = -1 }
+                    assignment[i] = Int32(best)
                 }
+                for entry in entries { runStart[Int(entry.term)] = -1 }
+            }
 
-                // 3. Each non-empty block, in centroid order, with its documents and its summary.
-                var members = [[UInt32]](repeating: [], count: centroidCount)
-                for (i, posting) in kept.enumerated() { members[Int(assignment[i])].append(posting.doc) }
-                for block in members where !block.isEmpty {
-                    blockDocs.append(contentsOf: block)
-                    blockOffsets.append(UInt64(blockDocs.count))
-                    touched.removeAll(keepingCapacity: true)
-                    var mass: Double = 0
-                    for d in block {
-                        for e in Int(forward.offsets[Int(d)])..<Int(forward.offsets[Int(d) + 1]) {
-                            let u = Int(forward.terms[e])
-                            let w = forward.weights[e]
-                            if w > maxima[u] {
-                                if maxima[u] == 0 { touched.append(UInt32(u)) }
-                                mass += Double(w - maxima[u])
-                                maxima[u] = w
+            // 3. Each non-empty block, in centroid order, with its documents and its summary.
+            var members = [[UInt32]](repeating: [], count: blockCount)
+            for (i, posting) in kept.enumerated() { members[Int(assignment[i])].append(posting.doc) }
+            for block in members where !block.isEmpty {
+                out.blockDocs.append(contentsOf: block)
+                out.blockOffsets.append(UInt64(out.blockDocs.count))
+                summarise(block, forward: forward, into: &out)
+            }
+            out.termBlocks.append(UInt64(out.blockOffsets.count - 1))
+        }
+
+        /// Appends the summary of `block`: the maximum weight of each of its terms, quantised
+        /// upwards to 8 bits; then the heaviest levels are kept until they hold the kept share
+        /// of the mass (a level is kept whole).
+        mutating func summarise(_ block: [UInt32],
+                                forward: Forward<T>,
+                                into out: inout TermBlocks<T>) {
+            // The block's terms and their maxima, without branches: a term is appended every
+            // time and kept only the first time (its stamp is not yet this block's).
+            stampOfBlock &+= 1
+            let stamp = stampOfBlock
+            var length = 0
+            for d in block { length += Int(forward.offsets[Int(d) + 1] - forward.offsets[Int(d)]) }
+            if touched.count < length { touched = [UInt32](repeating: 0, count: length) }
+            var distinct = 0
+            touched.withUnsafeMutableBufferPointer { touched in
+                maxima.withUnsafeMutableBufferPointer { maxima in
+                    stamps.withUnsafeMutableBufferPointer { stamps in
+                        for d in block {
+                            for e in Int(forward.offsets[Int(d)])..<Int(forward.offsets[Int(d) + 1]) {
+                                let u = Int(forward.terms[e])
+                                maxima[u] = max(maxima[u], forward.weights[e])
+                                touched[distinct] = UInt32(u)
+                                distinct &+= stamps[u] != stamp ? 1 : 0
+                                stamps[u] = stamp
                             }
                         }
                     }
-                    // Quantised upwards to 8 bits; then the heaviest levels are kept until they
-                    // hold the kept share of the mass (a level is kept whole).
-                    var top: Float = 0
-                    for u in touched { top = max(top, maxima[Int(u)]) }
-                    let scale = RangeIndex.scale(maxWeight: top)
-                    var cutoff: UInt8 = 0
-                    if settings.summaryMass < 1 {
-                        for i in 0..<256 { levelMass[i] = 0 }
-                        for u in touched { levelMass[Int(RangeIndex.quantise(maxima[Int(u)], scale: scale))] += Double(maxima[Int(u)]) }
-                        var sum: Double = 0
-                        var level = 255
-                        while level > 0 {
-                            sum += levelMass[level]
-                            if sum >= settings.summaryMass * mass { break }
-                            level -= 1
-                        }
-                        cutoff = UInt8(level)
-                    }
-                    chosen.removeAll(keepingCapacity: true)
-                    for u in touched {
-                        let q = RangeIndex.quantise(maxima[Int(u)], scale: scale)
-                        if q >= cutoff { chosen.append((u, q)) }
-                    }
-                    chosen.sort { $0.term < $1.term }
-                    for (u, q) in chosen {
-                        summaryTerms.append(T(u))
-                        summaryWeights.append(q)
-                    }
-                    summaryOffsets.append(UInt64(summaryTerms.count))
-                    summaryScales.append(scale)
-                    for u in touched { maxima[Int(u)] = 0 }
                 }
-                termBlocks.append(UInt64(blockOffsets.count - 1))
             }
-
-            func stored<E>(_ array: [E]) -> UnsafeBufferPointer<E> {
-                let out = storage.allocate(E.self, count: array.count)
-                _ = out.initialize(from: array)
-                return UnsafeBufferPointer(out)
+            var top: Float = 0
+            var mass: Double = 0
+            for u in touched[0..<distinct] {
+                top = max(top, maxima[Int(u)])
+                mass += Double(maxima[Int(u)])
             }
-            index = ClusteredIndex(
-                wide: T.self == UInt32.self, documentOffsets: forward.offsets,
-                documentTerms: UnsafeRawBufferPointer(forward.terms), documentWeights: forward.weights,
-                termBlocks: stored(termBlocks), blockOffsets: stored(blockOffsets), blockDocs: stored(blockDocs),
-                summaryOffsets: stored(summaryOffsets), summaryTerms: UnsafeRawBufferPointer(stored(summaryTerms)),
-                summaryWeights: stored(summaryWeights), summaryScales: stored(summaryScales))
+            let scale = RangeIndex.scale(maxWeight: top)
+            if levels.count < distinct { levels = [UInt8](repeating: 0, count: touched.count) }
+            for i in 0..<distinct { levels[i] = RangeIndex.quantise(maxima[Int(touched[i])], scale: scale) }
+            var cutoff: UInt8 = 0
+            if settings.summaryMass < 1 {
+                for i in 0..<256 { levelMass[i] = 0 }
+                for i in 0..<distinct { levelMass[Int(levels[i])] += Double(maxima[Int(touched[i])]) }
+                var sum: Double = 0
+                var level = 255
+                while level > 0 {
+                    sum += levelMass[level]
+                    if sum >= settings.summaryMass * mass { break }
+                    level -= 1
+                }
+                cutoff = UInt8(level)
+            }
+            chosen.removeAll(keepingCapacity: true)
+            for i in 0..<distinct where levels[i] >= cutoff { chosen.append((touched[i], levels[i])) }
+            chosen.sort { $0.term < $1.term }
+            for (u, q) in chosen {
+                out.summaryTerms.append(T(u))
+                out.summaryWeights.append(q)
+            }
+            out.summaryOffsets.append(UInt64(out.summaryTerms.count))
+            out.summaryScales.append(scale)
+            for u in touched[0..<distinct] { maxima[Int(u)] = 0 }
         }
     }
 

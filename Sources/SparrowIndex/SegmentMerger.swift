@@ -111,13 +111,10 @@ public enum SegmentMerger {
                 }
                 if let clustered {
                     // Built in memory from the written postings (the forward index is as large as
-                    // the postings), then written.
-                    let storage = HeapStorage()
-                    let layout = ClusteredIndex.build(lists, documentCount: plan.documentCount, settings: clustered,
-                                                      storage: storage)
+                    // the postings), then written without a second copy.
+                    try ClusteredIndex.write(lists, documentCount: plan.documentCount, settings: clustered,
+                                             to: base + SegmentFiles.clusters.suffix)
                     written.releasePages()
-                    try SectionFileWriter.write(path: base + SegmentFiles.clusters.suffix, kind: SegmentFiles.clusters.kind,
-                                                sections: layout.sections)
                 }
             }
         } catch {

@@ -1,3 +1,4 @@
+import CKernels
 import SparrowCore
 import SparrowIndex
 
@@ -57,6 +58,23 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         var blocksScored = 0
         var touchedWords: [Int] = []
         var products = scratch.products(256)
+        /// Starts loading the first cache lines of document `d`'s forward-index entries.
+        @inline(__always) func prefetchEntries(of d: Int) {
+            let first = Int(documentOffsets[d])
+            let count = Int(documentOffsets[d + 1]) &- first
+            let terms = UnsafeRawPointer(documentTerms + first)
+            let weights = UnsafeRawPointer(documentWeights! + first)
+            var byte = 0
+            while byte < count &* MemoryLayout<T>.stride {
+                sparrow_prefetch(terms + byte)
+                byte &+= 64
+            }
+            byte = 0
+            while byte < count &* 4 {
+                sparrow_prefetch(weights + byte)
+                byte &+= 64
+            }
+        }
 
         for position in cut {
             let t = Int(query.terms[position])
@@ -90,9 +108,15 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 let b = Int(block)
                 var i = Int(blockOffsets[b])
                 let stop = Int(blockOffsets[b + 1])
+                // The forward index is far larger than the caches and a block's documents are
+                // scattered in it: the block's offsets are fetched first, then each document's
+                // entries while the one before it is scored.
+                for j in i..<stop { sparrow_prefetch(documentOffsets + Int(blockDocs![j])) }
+                prefetchEntries(of: Int(blockDocs![i]))
                 while i < stop {
                     let d = Int(blockDocs![i])
                     i &+= 1
+                    if i < stop { prefetchEntries(of: Int(blockDocs![i])) }
                     let word = d &>> 6
                     let bit = UInt64(1) &<< UInt64(d & 63)
                     if visited[word] & bit != 0 { continue }

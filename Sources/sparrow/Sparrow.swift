@@ -181,6 +181,8 @@ struct ApproximationOptions: ParsableArguments {
 }
 
 /// How a new collection's segments are laid out for approximate search (`index` and `add`).
+extension ClusterSettings.Method: ExpressibleByArgument {}
+
 struct LayoutOptions: ParsableArguments {
     enum Layout: String, ExpressibleByArgument, CaseIterable {
         case inverted, clustered
@@ -188,6 +190,9 @@ struct LayoutOptions: ParsableArguments {
 
     @Option(name: .long, help: "inverted (posting lists only; exact search) or clustered (adds Seismic-style blocks with summaries and a forward index, for approximate search with --recall).")
     var layout: Layout = .inverted
+
+    @Option(name: .long, help: "clustered: how lists are cut into blocks: random-centroids (Seismic's) or leaders (documents sorted by their heaviest other terms).")
+    var clusterMethod: ClusterSettings.Method = ClusterSettings().method
 
     @Option(name: .long, help: "clustered: postings kept per term, heaviest first (0: all; default 2000 + documents/2000).")
     var postingsPerTerm: Int?
@@ -206,7 +211,7 @@ struct LayoutOptions: ParsableArguments {
 
     var settings: ClusterSettings? {
         guard layout == .clustered else { return nil }
-        return ClusterSettings(postingsPerTerm: postingsPerTerm, blockFraction: blockFraction, summaryMass: summaryMass,
+        return ClusterSettings(method: clusterMethod, postingsPerTerm: postingsPerTerm, blockFraction: blockFraction, summaryMass: summaryMass,
                                seed: clusterSeed, minDocuments: clusterMinDocuments)
     }
 }

@@ -83,6 +83,30 @@ struct RealDataTests {
         }
     }
 
+    /// The 30k pool with the default clustered layout, built once.
+    static let clustered: Result<SearchIndex, any Error> = Result {
+        try SearchIndex.build(fromVectorFile: try requireSharedData("msmarco-dl-pool/splade-tiny/docs.jsonl.gz"),
+                              options: BuildOptions(clustered: ClusterSettings()))
+    }
+
+    @Test("each recall preset holds its floor on the 30k MS MARCO pool with the dev queries", arguments: Approximation.presetRecalls)
+    func presetsHoldOnRealData(recall floor: Double) throws {
+        let exact = try Self.index.get()
+        let index = try Self.clustered.get()
+        #expect(index.clusteredSegmentCount == 1)
+        // The first 300 dev queries (the presets were chosen on the first 1000, in release builds).
+        let queries = try readVectorRecords(fromFile: try requireSharedData("msmarco-dev-queries/splade-tiny/queries.jsonl"))
+            .prefix(300).map(\.record)
+        var sum = 0.0
+        for q in queries {
+            let want = Set(try exact.search(q, k: 10, algorithm: .exhaustiveTAAT).map(\.id))
+            let got = try index.search(q.query, k: 10, recall: floor).map(\.id)
+            sum += want.isEmpty ? 1 : Double(got.filter(want.contains).count) / Double(want.count)
+        }
+        let recall = sum / Double(queries.count)
+        #expect(recall >= floor, "preset \(floor): recall@10 \(recall)")
+    }
+
     /// Splits a ranking into runs of (near-)equal scores and returns each run as a set.
     func groupsByScore(_ ranking: [(String, Double)], tolerance: Double) -> [Set<String>] {
         var groups: [Set<String>] = []

@@ -52,4 +52,8 @@ int sparrow_kernels_use_avx2(void);
 /// available (for tests and comparisons); 0 restores the choice by CPU.
 void sparrow_kernels_force_portable(int on);
 
+/// Asks the processor to start loading the cache line at `address` (for reading): the clustered
+/// search prefetches the next candidate's forward-index entries while it scores the current one.
+static inline void sparrow_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 #endif
