@@ -229,7 +229,7 @@ public final class SearchIndex: @unchecked Sendable {
         return try search(query, k: k, algorithm: algorithm, approximation: approximation, stats: &stats)
     }
 
-    /// Approximate search holding a recall floor: the `clustered` algorithm with the knobs of
+    /// Approximate search holding a recall floor: the algorithm and knobs of
     /// ``Approximation/preset(recall:)`` (0.90, 0.95 or 0.99), measured as recall@10 against
     /// exhaustive search. Segments without the clustered layout (``BuildOptions/clustered``) are
     /// searched exactly, so on an index without it this is exact search.
@@ -244,11 +244,11 @@ public final class SearchIndex: @unchecked Sendable {
 
     /// The algorithm and knobs of the recall preset `recall`, or an ``IndexError`` naming the presets.
     public static func preset(recall: Double) throws -> (Algorithm, Approximation) {
-        guard let approximation = Approximation.preset(recall: recall) else {
+        guard let preset = Approximation.preset(recall: recall) else {
             throw IndexError(.invalidArgument, path: "",
                 "no preset for recall \(recall); the presets are \(Approximation.presetRecalls.map { String($0) }.joined(separator: ", "))")
         }
-        return (.clustered, approximation)
+        return preset
     }
 
     /// Searches with the vector of a query-file row (see ``search(_:k:algorithm:approximation:)``).

@@ -198,7 +198,7 @@ enum OpenAPIDocument {
         "k": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10, "description": "At most the server's --max-k (1000 unless set)"},
         "algorithm": {"type": "string", "enum": ["exhaustive-taat", "exhaustive-daat", "maxscore", "wand", "block-max-wand", "block-max-maxscore", "bmp", "range-taat", "clustered"]},
         "content": {"type": "boolean", "default": true, "description": "Return each hit's stored content"},
-        "recall": {"type": "number", "enum": [0.9, 0.95, 0.99], "description": "Approximate search holding this recall@10 floor: the clustered algorithm with measured knobs (exact on segments without the clustered layout)"},
+        "recall": {"type": "number", "enum": [0.9, 0.95, 0.99], "description": "Search holding this recall@10 floor: 0.9 and 0.95 run the clustered algorithm with measured knobs (exact on segments without the clustered layout), 0.99 exact search"},
         "query_cut": {"type": "integer", "minimum": 1, "maximum": 100000, "description": "clustered: visit the blocks of only this many of the heaviest query terms"},
         "heap_factor": {"type": "number", "exclusiveMinimum": 0, "description": "clustered: skip a block whose bound is below heap_factor times the k-th score (1: exact with exact summaries)"},
         "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "bmp: visit ranges while alpha times their bound reaches the k-th score"},
@@ -217,7 +217,7 @@ enum OpenAPIDocument {
         "clustered": {"type": "object", "additionalProperties": false, "description": "With layout clustered: how its segments are built", "properties": {
           "postings_per_term": {"type": "integer", "minimum": 0, "description": "Postings kept per term, heaviest first (0: all; default 2000 + documents/2000)"},
           "block_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.1},
-          "summary_mass": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.4},
+          "summary_mass": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.8},
           "seed": {"type": "integer", "minimum": 0, "default": 42},
           "min_documents": {"type": "integer", "minimum": 0, "default": 10000}}},
         "fsync": {"type": "string", "pattern": "^(always|none|interval:[0-9]+)$", "description": "When this collection's write-ahead log is forced to disk; the server's --fsync when absent"}}},

@@ -180,11 +180,10 @@ func parseSearch(_ value: JSONValue, path: String, maxK: Int) throws(APIError) -
             throw APIError.invalid(m.at("recall"), "no preset for this recall; choose one of "
                 + Approximation.presetRecalls.map { String($0) }.joined(separator: ", "))
         }
-        guard algorithm == nil || algorithm == .clustered else {
-            throw APIError.invalid(m.at("algorithm"), "a recall preset runs the clustered algorithm; leave out \"algorithm\"")
+        guard algorithm == nil else {
+            throw APIError.invalid(m.at("algorithm"), "a recall preset picks the algorithm; leave out \"algorithm\"")
         }
-        approximation = preset
-        algorithm = .clustered
+        (algorithm, approximation) = (preset.algorithm, preset.approximation)
     }
     if let cut = try m.integer("query_cut", in: 1...100_000) { approximation.queryCut = cut }
     for (key, knob) in [("heap_factor", \Approximation.heapFactor), ("alpha", \.alpha), ("beta", \.beta)] {

@@ -97,7 +97,8 @@ struct BenchCommand: ParsableCommand {
             guard let r = Double(setting.dropFirst(7)), let preset = Approximation.preset(recall: r) else {
                 throw ValidationError("--setting \(setting): the recall presets are \(Approximation.presetRecalls.map { String($0) }.joined(separator: ", ")).")
             }
-            return Run(name: "recall \(r) (clustered \(describe(preset)))", algorithm: .clustered, approximation: preset)
+            return Run(name: "recall \(r) (\(preset.algorithm.rawValue) \(describe(preset.approximation)))",
+                       algorithm: preset.algorithm, approximation: preset.approximation)
         }
         let parts = setting.split(separator: ":", maxSplits: 1)
         guard let choice = AlgorithmChoice(argument: String(parts[0])) else {

@@ -142,7 +142,7 @@ struct AlgorithmChoice: ExpressibleByArgument {
 
 /// The query knobs of approximate search, shared by `search` and `bench`.
 struct ApproximationOptions: ParsableArguments {
-    @Option(name: .long, help: "Approximate search holding this recall@10 floor: 0.90, 0.95 or 0.99 (the clustered algorithm with measured knobs; exact on segments without --layout clustered).")
+    @Option(name: .long, help: "Approximate search holding this recall@10 floor: 0.90 or 0.95 (the clustered algorithm with measured knobs; exact on segments without --layout clustered), or 0.99 (exact search, the faster way there).")
     var recall: Double?
 
     @Option(name: .long, help: "clustered: visit the blocks of only the N heaviest query terms (default: all).")
@@ -162,14 +162,13 @@ struct ApproximationOptions: ParsableArguments {
         var approximation = Approximation.exact
         var algorithm = algorithm
         if let recall {
-            guard algorithm == nil || algorithm == .clustered else {
-                throw ValidationError("--recall picks the clustered algorithm; leave out --algorithm \(algorithm!.rawValue).")
+            guard algorithm == nil else {
+                throw ValidationError("--recall picks the algorithm; leave out --algorithm \(algorithm!.rawValue).")
             }
             guard let preset = Approximation.preset(recall: recall) else {
                 throw ValidationError("--recall: no preset for \(recall); the presets are \(Approximation.presetRecalls.map { String($0) }.joined(separator: ", ")).")
             }
-            approximation = preset
-            algorithm = .clustered
+            (algorithm, approximation) = preset
         }
         if let queryCut { approximation.queryCut = queryCut }
         if let heapFactor { approximation.heapFactor = heapFactor }
@@ -200,7 +199,7 @@ struct LayoutOptions: ParsableArguments {
     @Option(name: .long, help: "clustered: blocks per kept list, as a fraction of its length.")
     var blockFraction = ClusterSettings().blockFraction
 
-    @Option(name: .long, help: "clustered: share of each block summary's weight mass kept (1: exact summaries).")
+    @Option(name: .long, help: "clustered: share of each block summary's weight mass kept (1: exact summaries; Seismic uses 0.4).")
     var summaryMass = ClusterSettings().summaryMass
 
     @Option(name: .long, help: "clustered: seed of the block centroids (the same seed builds the same files).")

@@ -54,7 +54,7 @@ struct ClusteredTests {
             return (blocks, postings)
         }
         let exact = try work(.exact)
-        let fast = try work(Approximation.preset(recall: 0.90)!)
+        let fast = try work(Approximation.preset(recall: 0.90)!.approximation)
         #expect(fast.blocks < exact.blocks && fast.postings < exact.postings, "exact \(exact), preset 0.90 \(fast)")
         // The exact knobs skip blocks too: no query visits every block of its terms.
         let layout = try #require(index.segments.views.first?.segment.clusters)
