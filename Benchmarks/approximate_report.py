@@ -32,7 +32,7 @@ def recall(run):
 points = []   # (engine, setting, recall, mean_us)
 for name, engine in [('sparrow-clustered.json', 'Sparrow clustered'), ('sparrow-bmp.json', 'Sparrow BMP')]:
     p = os.path.join(a.out, name)
-    if not os.path.exists(p):
+    if not os.path.exists(p) or os.path.getsize(p) == 0:
         continue
     rep = json.load(open(p))
     for row in rep['results']:

@@ -97,7 +97,8 @@ struct BenchCommand: ParsableCommand {
             guard let r = Double(setting.dropFirst(7)), let preset = Approximation.preset(recall: r) else {
                 throw ValidationError("--setting \(setting): the recall presets are \(Approximation.presetRecalls.map { String($0) }.joined(separator: ", ")).")
             }
-            return Run(name: "recall \(r) (\(preset.algorithm.rawValue) \(describe(preset.approximation)))",
+            let knobs = describe(preset.approximation)
+            return Run(name: "recall \(r) (\(preset.algorithm.rawValue)\(knobs.isEmpty ? "" : " " + knobs))",
                        algorithm: preset.algorithm, approximation: preset.approximation)
         }
         let parts = setting.split(separator: ":", maxSplits: 1)
