@@ -60,6 +60,14 @@ struct InfoCommand: ParsableCommand {
         print("block size   \(m.blockSize.map(String.init) ?? "none stored (computed on open)") postings")
         print("range size   \((m.rangeSize ?? 0) > 0 ? "\(m.rangeSize!) documents" : "no range index")")
         print("order        \(m.reorder ?? "none")")
+        if let c = m.clustered {
+            let clustered = m.segments.filter { m.settings.hasClusters(documents: $0.documents) }.count
+            print("layout       clustered (\(c.method.rawValue), postings per term \(c.postingsPerTerm.map(String.init) ?? "auto"), "
+                + "block fraction \(c.blockFraction), summary mass \(c.summaryMass), seed \(c.seed)); "
+                + "\(clustered) of \(m.segments.count) segment(s) have it (those of at least \(c.minDocuments) documents)")
+        } else {
+            print("layout       inverted (no clustered layout)")
+        }
         if let t = m.text {
             let analyzer = Analyzer(settings: t.analyzer).map(\.description) ?? "\(t.analyzer)"
             print("weights      \(t.model) k1 \(t.k1) b \(t.b), analyzer \(analyzer)")
