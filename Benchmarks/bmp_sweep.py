@@ -7,19 +7,13 @@ blocks), using that folder's common.py helpers.
 usage: bmp_sweep.py DOCS QUERIES OUTDIR [--alphas 1,0.9,0.8,0.7] [--betas 1,0.7,0.5] [--k 10] [--warmup 100]
 Writes OUTDIR/bmp.a{A}.b{B}.trec and one JSON line per setting to OUTDIR/bmp-sweep.jsonl.
 """
-import argparse, json, os
+import json, os
 
-PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'tools', 'peers')
-import importlib.util as _iu
-_spec = _iu.spec_from_file_location('peers_common', os.path.join(PEERS, 'common.py'))
-common = _iu.module_from_spec(_spec); _spec.loader.exec_module(common)
+from sweep_common import common, parser
 
-ap = argparse.ArgumentParser()
-ap.add_argument('docs'); ap.add_argument('queries'); ap.add_argument('out')
+ap = parser()
 ap.add_argument('--alphas', default='1,0.9,0.8,0.7')
 ap.add_argument('--betas', default='1,0.7,0.5')
-ap.add_argument('--k', type=int, default=10)
-ap.add_argument('--warmup', type=int, default=100)
 a = ap.parse_args()
 os.makedirs(a.out, exist_ok=True)
 import bmp

@@ -9,21 +9,15 @@ usage: seismic_sweep.py DOCS QUERIES OUTDIR [--cuts 3,5,8,10,15,20] [--heap-fact
 Writes OUTDIR/seismic.qc{C}.hf{H}.trec and one JSON line per setting to OUTDIR/seismic-sweep.jsonl
 (build time, index build time, peak RSS after the build and after the searches, latency summary).
 """
-import argparse, json, os, sys
+import json, os
 import numpy as np
 
-PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'tools', 'peers')
-import importlib.util as _iu
-_spec = _iu.spec_from_file_location('peers_common', os.path.join(PEERS, 'common.py'))
-common = _iu.module_from_spec(_spec); _spec.loader.exec_module(common)
+from sweep_common import common, parser
 
-ap = argparse.ArgumentParser()
-ap.add_argument('docs'); ap.add_argument('queries'); ap.add_argument('out')
+ap = parser()
 ap.add_argument('--cuts', default='3,5,8,10,15,20')
 ap.add_argument('--heap-factors', default='0.6,0.7,0.8,0.9,1.0')
 ap.add_argument('--n-postings', type=int, default=3500)
-ap.add_argument('--k', type=int, default=10)
-ap.add_argument('--warmup', type=int, default=100)
 ap.add_argument('--build-threads', type=int, default=1)
 a = ap.parse_args()
 os.makedirs(a.out, exist_ok=True)

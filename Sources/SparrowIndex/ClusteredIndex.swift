@@ -119,13 +119,6 @@ public struct ClusteredIndex: @unchecked Sendable {
     public let summaryWeights: UnsafeBufferPointer<UInt8>
     public let summaryScales: UnsafeBufferPointer<Float>
 
-    /// The number of blocks over all terms.
-    public var blockCount: Int { summaryScales.count }
-    /// The postings kept in blocks (after static pruning).
-    public var keptPostings: Int { blockDocs.count }
-    /// The entries of all summaries.
-    public var summaryEntries: Int { summaryWeights.count }
-
     /// Whether term numbers need 32 bits in a segment of `termCount` terms.
     static func isWide(termCount: Int) -> Bool { termCount > 1 << 16 }
 
@@ -249,21 +242,18 @@ public struct ClusteredIndex: @unchecked Sendable {
                     outputs.withLock { $0[c] = out }
                 }
             }
-            var parts = outputs.withLock { parts in (0..<chunks).map { parts.removeValue(forKey: $0)! } }
+            parts = outputs.withLock { parts in (0..<chunks).map { parts.removeValue(forKey: $0)! } }
             self.forward = forward
-            self.wide = T.self == UInt32.self
+            self.termCount = termCount
             // Counted once, then the chunks are written out (and let go of) one by one.
-            termCount_ = termCount
             blockCount = parts.reduce(0) { $0 + $1.summaryScales.count }
             keptCount = parts.reduce(0) { $0 + $1.blockDocs.count }
             entryCount = parts.reduce(0) { $0 + $1.summaryWeights.count }
-            self.parts = parts
-            parts = []
         }
 
         let forward: Forward<T>
-        let wide: Bool
-        let termCount_: Int
+        var wide: Bool { T.self == UInt32.self }
+        let termCount: Int
         let blockCount: Int
         let keptCount: Int
         let entryCount: Int
@@ -271,7 +261,7 @@ public struct ClusteredIndex: @unchecked Sendable {
 
         /// The sections of the blocks and summaries (the forward index is already in memory).
         var blockLayouts: [SectionLayout] {
-            [SectionLayout(SegmentFiles.termBlocks, UInt64.self, count: termCount_ + 1),
+            [SectionLayout(SegmentFiles.termBlocks, UInt64.self, count: termCount + 1),
              SectionLayout(SegmentFiles.clusterBlockOffsets, UInt64.self, count: blockCount + 1),
              SectionLayout(SegmentFiles.clusterBlockDocs, UInt32.self, count: keptCount),
              SectionLayout(SegmentFiles.summaryOffsets, UInt64.self, count: blockCount + 1),

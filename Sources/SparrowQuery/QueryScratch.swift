@@ -37,19 +37,9 @@ public final class QueryScratch: @unchecked Sendable {
         productBuffer.deallocate()
     }
 
-    /// A zeroed buffer of at least `count` floats; callers must leave it zeroed.
+    /// A zeroed buffer of at least `count` elements; callers must leave it zeroed.
     @usableFromInline
-    static func zeroed<T: BinaryInteger & BitwiseCopyable>(_ buffer: inout UnsafeMutableBufferPointer<T>, _ count: Int) -> UnsafeMutablePointer<T> {
-        if buffer.count < count {
-            buffer.deallocate()
-            buffer = .allocate(capacity: Swift.max(count, 16))
-            buffer.initialize(repeating: 0)
-        }
-        return buffer.baseAddress!
-    }
-
-    @usableFromInline
-    static func zeroed(_ buffer: inout UnsafeMutableBufferPointer<Float>, _ count: Int) -> UnsafeMutablePointer<Float> {
+    static func zeroed<T: Numeric & BitwiseCopyable>(_ buffer: inout UnsafeMutableBufferPointer<T>, _ count: Int) -> UnsafeMutablePointer<T> {
         if buffer.count < count {
             buffer.deallocate()
             buffer = .allocate(capacity: Swift.max(count, 16))

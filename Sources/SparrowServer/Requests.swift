@@ -186,12 +186,11 @@ func parseSearch(_ value: JSONValue, path: String, maxK: Int) throws(APIError) -
         (algorithm, approximation) = (preset.algorithm, preset.approximation)
     }
     if let cut = try m.integer("query_cut", in: 1...100_000) { approximation.queryCut = cut }
+    // Each knob is checked as it is set (the preset's are valid), so a problem is that knob's.
     for (key, knob) in [("heap_factor", \Approximation.heapFactor), ("alpha", \.alpha), ("beta", \.beta)] {
-        if let v = try m.number(key) { approximation[keyPath: knob] = Float(v) }
-    }
-    if let problem = approximation.problem {
-        let field = ["heap factor": "heap_factor", "alpha": "alpha", "beta": "beta"].first { problem.hasPrefix($0.key) }?.value ?? "query_cut"
-        throw APIError.invalid(m.at(field), problem)
+        guard let v = try m.number(key) else { continue }
+        approximation[keyPath: knob] = Float(v)
+        if let problem = approximation.problem { throw APIError.invalid(m.at(key), problem) }
     }
     return SearchInput(vector: vector, text: text, k: try m.integer("k", in: 1...maxK) ?? 10,
                        algorithm: algorithm, approximation: approximation, content: try m.bool("content") ?? true)
@@ -221,13 +220,14 @@ func parseSettings(_ value: JSONValue) throws(APIError) -> (settings: IndexSetti
         guard settings.clustered != nil else { throw APIError.invalid("clustered", "needs \"layout\": \"clustered\"") }
         let cm = try Members(c, path: "clustered", allowed: ["postings_per_term", "block_fraction", "summary_mass", "seed", "min_documents"])
         if let n = try cm.integer("postings_per_term", in: 0...Int(Int32.max)) { settings.clustered!.postingsPerTerm = n }
-        if let f = try cm.number("block_fraction") { settings.clustered!.blockFraction = f }
-        if let f = try cm.number("summary_mass") { settings.clustered!.summaryMass = f }
+        // Each fraction is checked as it is set (the defaults are valid), so a problem is its own.
+        for (key, knob) in [("block_fraction", \ClusterSettings.blockFraction), ("summary_mass", \.summaryMass)] {
+            guard let f = try cm.number(key) else { continue }
+            settings.clustered![keyPath: knob] = f
+            if let problem = settings.clustered!.problem { throw APIError.invalid(cm.at(key), problem) }
+        }
         if let s = try cm.integer("seed", in: 0...Int.max) { settings.clustered!.seed = UInt64(s) }
         if let n = try cm.integer("min_documents", in: 0...Int(Int32.max)) { settings.clustered!.minDocuments = n }
-        if let problem = settings.clustered!.problem {
-            throw APIError.invalid(problem.hasPrefix("block") ? "clustered.block_fraction" : "clustered.summary_mass", problem)
-        }
     }
     var encoderPath: String?
     if let spec = try m.string("encoder") {
