@@ -16,6 +16,8 @@ public struct IndexError: Error, Sendable, Equatable, CustomStringConvertible {
         case io
         /// The caller asked for something the index cannot do (e.g. an unknown document number).
         case invalidArgument
+        /// Another writer holds the index directory.
+        case locked
     }
 
     public var code: Code

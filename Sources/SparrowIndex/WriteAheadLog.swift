@@ -375,7 +375,7 @@ public final class DirectoryLock: @unchecked Sendable {
             let holder = (try? Posix.readFile(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             close(fd)
             let who = holder.isEmpty ? "another writer" : "another writer (process \(holder.filter(\.isNumber)))"
-            throw IndexError(.invalidArgument, path: directory,
+            throw IndexError(.locked, path: directory,
                 "is open for writing by \(who); one writer at a time may change an index (readers need no lock)")
         }
         let pid = "\(getpid())\n"

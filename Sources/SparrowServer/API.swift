@@ -23,17 +23,8 @@ struct API: Sendable {
 
     func create(name: String, body: [UInt8]) async throws -> Response {
         try CollectionStore.requireValidName(name)
-        var (settings, encoderPath, fsync) = try parseSettings(parseBody(body, emptyIsObject: true))
-        if let encoderPath {
-            let model: SpladeEncoder
-            do {
-                model = try SpladeEncoder(directory: encoderPath, maxLength: 256)
-            } catch {
-                throw APIError.invalid("encoder", "cannot load the model: \(error)")
-            }
-            settings.encoder = model.info(model: URL(fileURLWithPath: encoderPath).standardizedFileURL.path)
-        }
-        let c = try store.create(name: name, settings: settings, fsync: fsync)
+        let spec = try CollectionSpec(json: parseBody(body, emptyIsObject: true))
+        let c = try store.create(name: name, settings: spec.resolvedSettings(), fsync: spec.fsync)
         return jsonResponse(describe(c), status: .created)
     }
 
@@ -130,9 +121,9 @@ struct API: Sendable {
     }
 
     func deleteBatch(_ c: ServedCollection, body: [UInt8]) async throws -> Response {
-        let m = try Members(parseBody(body), path: "", allowed: ["ids"])
+        let m = try JSONMembers(parseBody(body), path: "", allowed: ["ids"])
         guard case .array(let items)? = m.value("ids") else { throw APIError.invalid("ids", "must be an array of document ids") }
-        let batch = try items.enumerated().map { (i, item) throws(APIError) in try documentID(item, path: "ids[\(i)]") }
+        let batch = try items.enumerated().map { (i, item) throws(FieldError) in try JSONMembers.documentID(item, path: "ids[\(i)]") }
         let writer = c.writer
         let deleted = try await blocking(c) { try writer.delete(ids: batch) }
         return jsonResponse(.object(["deleted": .int(deleted)]))
@@ -152,10 +143,10 @@ struct API: Sendable {
             } else if snapshot.settings.encoder != nil {
                 hits = try snapshot.search(text: q.text!, encoder: .splade(try c.writer.recordedEncoder()), k: q.k, algorithm: q.algorithm, approximation: q.approximation)
             } else {
-                throw APIError.invalid(Members.join(path, "text"), "collection \"\(c.name)\" holds sparse vectors and has no encoder: send a \"vector\"")
+                throw APIError.invalid(JSONMembers.join(path, "text"), "collection \"\(c.name)\" holds sparse vectors and has no encoder: send a \"vector\"")
             }
         } catch let error as IndexError where error.code == .invalidArgument {
-            throw APIError.invalid(Members.join(path, q.algorithm != nil && !snapshot.supports(q.algorithm!) ? "algorithm" : "vector"), error.detail)
+            throw APIError.invalid(JSONMembers.join(path, q.algorithm != nil && !snapshot.supports(q.algorithm!) ? "algorithm" : "vector"), error.detail)
         }
         let took = microseconds(since: start)
         return .object([
@@ -170,12 +161,12 @@ struct API: Sendable {
 
     func searchBatch(_ c: ServedCollection, body: [UInt8]) throws -> Response {
         let start = ContinuousClock.now
-        let m = try Members(parseBody(body), path: "", allowed: ["queries"])
+        let m = try JSONMembers(parseBody(body), path: "", allowed: ["queries"])
         guard case .array(let items)? = m.value("queries") else { throw APIError.invalid("queries", "must be an array of queries") }
         guard items.count <= configuration.maxBatchQueries else {
             throw APIError.invalid("queries", "holds \(items.count) queries; at most \(configuration.maxBatchQueries) per request")
         }
-        let queries = try items.enumerated().map { (i, q) throws(APIError) in try parseSearch(q, path: "queries[\(i)]", maxK: configuration.maxK) }
+        let queries = try items.enumerated().map { (i, q) throws(FieldError) in try parseSearch(q, path: "queries[\(i)]", maxK: configuration.maxK) }
         let results = try queries.enumerated().map { i, q in try search(c, q, path: "queries[\(i)]") }
         return jsonResponse(.object(["results": .array(results), "took_us": .int(microseconds(since: start))]))
     }

@@ -1,5 +1,5 @@
 import Hummingbird
-import SparrowFormats
+import Sparrow
 
 /// An error the API answers with: an HTTP status and a JSON body
 /// `{"error": {"code", "message", "field"}}`, where `field` is the JSON path of the member at
@@ -26,10 +26,10 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
 
-    /// 400 `invalid_json` for a body that does not parse, naming where.
-    init(malformed error: JSONParseError) {
-        self.init(.badRequest, "invalid_json", "malformed JSON: \(error.message) (byte \(error.offset))",
-                  field: error.path.isEmpty ? nil : error.path)
+    /// 400 about a refused JSON member: `invalid_json` for a body that does not parse,
+    /// `invalid_request` for a bad member, naming where.
+    init(_ error: FieldError) {
+        self.init(.badRequest, error.isMalformed ? "invalid_json" : "invalid_request", error.message, field: error.field)
     }
 
     public var description: String { "\(status.code) \(code): \(message)" + (field.map { " (field \($0))" } ?? "") }

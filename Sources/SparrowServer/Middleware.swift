@@ -49,6 +49,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, "payload_too_large", "the request body is larger than the server accepts (--max-body)")
+        case let e as FieldError:
+            return APIError(e)
         case let e as InputError:
             return APIError(.badRequest, "invalid_request", e.problem, field: e.field)
         case let e as IndexError where e.code == .invalidArgument:
