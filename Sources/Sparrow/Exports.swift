@@ -32,3 +32,5 @@ public typealias EncoderInfo = SparrowIndex.EncoderInfo
 public typealias PreparedDocument = SparrowIndex.PreparedDocument
 /// When a live collection's write-ahead log is forced to disk.
 public typealias FsyncPolicy = SparrowIndex.FsyncPolicy
+/// The BM25 statistics of a collection, shared by the shards of a sharded text collection.
+public typealias CorpusStatistics = SparrowIndex.CorpusStatistics

@@ -30,19 +30,47 @@ public final class SearchIndex: @unchecked Sendable {
     /// fresh accumulators.
     private let scratchPool: ScratchPool
 
-    /// An index over `views`; a text collection's segments are given the collection's BM25 weights.
-    init(views: [SegmentView], settings: IndexSettings, scratch: ScratchPool = ScratchPool()) {
+    /// An index over `views`; a text collection's segments are given the collection's BM25 weights
+    /// (those of `global` for a shard of a larger collection).
+    init(views: [SegmentView], settings: IndexSettings, scratch: ScratchPool = ScratchPool(), global: CorpusStatistics? = nil) {
         storedViews = views
         scratchPool = scratch
         var settings = settings
         if let text = settings.text {
             let stats = TextReweighting.statistics(of: views)
-            settings.text = text.with(stats)
-            segments = SegmentSearch(TextReweighting.reweight(views, text: text, stats: stats, settings: settings))
+            settings.text = text.with(global.map { TextStatistics(documentsWithTerms: $0.documentsWithTerms, totalTermCount: $0.totalTermCount) } ?? stats)
+            segments = SegmentSearch(TextReweighting.reweight(views, text: text, stats: stats, settings: settings, global: global))
         } else {
             segments = SegmentSearch(views)
         }
         self.settings = settings
+    }
+
+    // MARK: Sharded text collections
+
+    /// The BM25 statistics of this text collection's live documents, with each term's document
+    /// frequency: sum them over the shards of a sharded collection (``CorpusStatistics/+(_:_:)``)
+    /// and give the sum to each shard with ``sharing(_:)``. Throws for a collection of vectors.
+    public func corpusStatistics() throws -> CorpusStatistics {
+        guard settings.text != nil else {
+            throw IndexError(.invalidArgument, path: "", "collection statistics are BM25's; this collection holds vectors, not text")
+        }
+        return TextReweighting.corpusStatistics(of: storedViews)
+    }
+
+    /// This shard of a text collection scored with the whole collection's statistics, so that its
+    /// scores are those of one index holding every shard's documents.
+    ///
+    /// ```swift
+    /// let total = try shards.map { try $0.corpusStatistics() }.reduce(CorpusStatistics(), +)
+    /// let hits = try shards.flatMap { try $0.sharing(total).search(text: "sparrow nests", k: 10) }
+    /// ```
+    public func sharing(_ global: CorpusStatistics) throws -> SearchIndex {
+        guard settings.text != nil else {
+            throw IndexError(.invalidArgument, path: "", "collection statistics are BM25's; this collection holds vectors, not text")
+        }
+        if let problem = global.problem { throw IndexError(.invalidArgument, path: "", problem) }
+        return SearchIndex(views: storedViews, settings: settings, scratch: scratchPool, global: global)
     }
 
     convenience init(segment: Segment, settings: IndexSettings) {

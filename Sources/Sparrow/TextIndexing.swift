@@ -58,6 +58,24 @@ extension SearchIndex {
         return SearchIndex(segment: try buildSegment(documents, settings: settings, path: path, lines: lines), settings: settings)
     }
 
+    /// Builds an index in memory of prepared documents: sparse vectors, text analysed by an
+    /// ``Analyzer`` (when `settings` weigh text with BM25) or encoded text, as `settings` say.
+    /// A refused document is reported as an ``InputError`` at `source` and its line: `lines[i]`,
+    /// or its position + 1.
+    ///
+    /// ```swift
+    /// let docs = [PreparedDocument(id: "d1", tokens: ["sparrow"], weights: [1.5])]
+    /// let index = try SearchIndex.build(documents: docs, settings: IndexSettings())
+    /// ```
+    public static func build(documents: [PreparedDocument], settings: IndexSettings,
+                             source: String = "<documents>", lines: [Int]? = nil) throws -> SearchIndex {
+        if let problem = settings.problem { throw IndexError(.invalidArgument, path: "", problem) }
+        if let lines, lines.count != documents.count {
+            throw IndexError(.invalidArgument, path: source, "\(lines.count) lines for \(documents.count) documents")
+        }
+        return SearchIndex(segment: try buildSegment(documents, settings: settings, path: source, lines: lines), settings: settings)
+    }
+
     /// One segment of `documents` (see ``IndexBuilder/segment(of:settings:)``), a refusal reported
     /// as an ``InputError`` at `path` and the document's line (its position + 1 without `lines`).
     static func buildSegment(_ documents: [PreparedDocument], settings: IndexSettings, path: String,
