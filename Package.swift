@@ -15,6 +15,9 @@ let package = Package(
     products: [
         .library(name: "Sparrow", targets: ["Sparrow"]),
         .executable(name: "sparrow", targets: ["sparrow"]),
+        // The C interface (`Sources/CSparrow/sparrow.h`) as a shared object, libsparrowc.so; build it
+        // with `-Xswiftc -static-stdlib` to carry the Swift runtime (see python/build-wheel.sh).
+        .library(name: "sparrowc", type: .dynamic, targets: ["SparrowC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,6 +58,10 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The C interface's header, `sparrow.h`, as a module the Swift side implements it against.
+        .systemLibrary(name: "CSparrow", path: "Sources/CSparrow"),
+        // The C interface: `@_cdecl` functions over the façade, returning statuses, never trapping.
+        .target(name: "SparrowC", dependencies: ["Sparrow", "CSparrow"]),
         .executableTarget(
             name: "sparrow",
             dependencies: ["Sparrow", "SparrowServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
