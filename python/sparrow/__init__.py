@@ -335,6 +335,8 @@ class Index:
     def set_global_statistics(self, statistics: Optional[Mapping[str, Any]]) -> None:
         """Scores this shard with a whole collection's BM25 statistics (None: its own again), so that
         the shards' merged top-k equals one index's."""
+        if statistics is not None and not isinstance(statistics, Mapping):
+            raise _invalid(f"statistics must be a mapping like corpus_statistics() returns, not {type(statistics).__name__}")
         text = None if statistics is None else json.dumps(dict(statistics)).encode()
         _ffi.call("sparrow_set_global_statistics", self._live(), text)
 
