@@ -30,7 +30,7 @@ if [ ! -x .venv-test/bin/python ]; then
     python3 -m venv .venv-test
 fi
 .venv-test/bin/pip install -q --upgrade pip >/dev/null
-.venv-test/bin/pip install -q numpy scipy pytest "ray[serve]"
+.venv-test/bin/pip install -q numpy scipy pytest "ray[serve,data]"
 .venv-test/bin/pip install -q --force-reinstall --no-deps dist/sparrow-*.whl
 # The tests import the installed wheel (python/ is not on the path) and compare with the debug CLI.
 (cd python/tests && env -u SPARROW_LIBRARY SPARROW_CLI="$PWD/../../.build/debug/sparrow" SPARROW_SHARED="$SHARED" \

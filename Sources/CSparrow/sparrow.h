@@ -81,8 +81,11 @@ const char *sparrow_version(void);
 /* --- Opening and building ------------------------------------------------------------------- */
 
 /* Opens the index or collection at path for reading and writing (SPARROW_LOCKED if another
- * writer has it). */
-int sparrow_open(const char *path, sparrow_index **out);
+ * writer has it). options_json (NULL = defaults): {"fsync": "always" | "interval:MS" | "none"} for
+ * the writes of this handle, or {"read_only": true} to open without taking the writer lock (any
+ * number of read-only handles may search an index while one writer changes it; each sees the
+ * index as it was when opened). */
+int sparrow_open(const char *path, const char *options_json, sparrow_index **out);
 
 /* Creates an empty collection at path with settings_json ({} = sparse vectors; {"text": true} =
  * text with BM25; {"encoder": "splade:MODEL_DIR"} = text encoded by that model; "layout",

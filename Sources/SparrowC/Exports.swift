@@ -17,12 +17,26 @@ public func cVersion() -> UnsafePointer<CChar> { UnsafePointer(version) }
 // MARK: Opening and building
 
 @_cdecl("sparrow_open")
-public func cOpen(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+public func cOpen(_ path: UnsafePointer<CChar>?, _ optionsJSON: UnsafePointer<CChar>?,
+                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     status {
         guard let out else { throw CallError.invalid("out is NULL") }
         let path = try string(path, "path")
+        let m = try JSONMembers(JSONValue.parseOptions(optionalString(optionsJSON, "options_json") ?? ""), path: "",
+                                allowed: ["fsync", "read_only"])
+        var options = WriterOptions()
+        if let text = try m.string("fsync") {
+            guard let policy = FsyncPolicy(text) else { throw FieldError("fsync", "must be \"always\", \"interval:MS\" or \"none\"") }
+            options.fsync = policy
+        }
         guard SearchIndex.holdsIndex(at: path) else { throw IndexError(.notFound, path: path, "holds no index") }
-        out.pointee = Registry.register(IndexHandle(writer: try IndexWriter.open(at: path)))
+        if try m.bool("read_only") == true {
+            let index = try SearchIndex.open(at: path)
+            let model = try index.settings.encoder.map { try SpladeEncoder(directory: $0.model, maxLength: $0.maxLength) }
+            out.pointee = Registry.register(IndexHandle(index: index, model: model))
+        } else {
+            out.pointee = Registry.register(IndexHandle(writer: try IndexWriter.open(at: path, options: options)))
+        }
     }
 }
 

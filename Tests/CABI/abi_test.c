@@ -224,7 +224,7 @@ static void check_collection(const char *dir) {
     check_search_against_dot_products(index, "on disk");
     /* One writer at a time. */
     sparrow_index *second = NULL;
-    EXPECT_ERROR(sparrow_open(path, &second), SPARROW_LOCKED, "open for writing");
+    EXPECT_ERROR(sparrow_open(path, NULL, &second), SPARROW_LOCKED, "open for writing");
     EXPECT_ERROR(sparrow_create(path, NULL, &second), SPARROW_INVALID_ARGUMENT, "holds an index already");
     /* Upsert d1 (replaced) and d5 (added), delete d2. */
     static const int64_t uptr[] = {0, 1, 2};
@@ -245,8 +245,16 @@ static void check_collection(const char *dir) {
     EXPECT_OK(sparrow_close(index));
 
     /* Reopened: 4 live documents; "tree" ranks d1 (9) first, then d3 (2), then d2's 0.2 is gone. */
-    EXPECT_OK(sparrow_open(path, &index));
+    /* Read-only handles need no lock and see the committed index. */
+    sparrow_index *reader = NULL;
+    EXPECT_OK(sparrow_open(path, "{\"read_only\": true}", &reader));
+    EXPECT_ERROR(sparrow_open(path, "{\"fsync\": \"sometimes\"}", &index), SPARROW_INVALID_ARGUMENT, "fsync");
+    EXPECT_OK(sparrow_open(path, "{\"fsync\": \"none\"}", &index));
+    EXPECT_ERROR(sparrow_delete(reader, ids, 1, NULL), SPARROW_READ_ONLY, "read-only");
     sparrow_info info;
+    EXPECT_OK(sparrow_stats(reader, &info));
+    CHECK(info.documents == 4 && info.writable == 0, "reader sees %llu documents", (unsigned long long)info.documents);
+    EXPECT_OK(sparrow_close(reader));
     EXPECT_OK(sparrow_stats(index, &info));
     CHECK(info.documents == 4 && info.writable == 1, "documents %llu", (unsigned long long)info.documents);
     static const int64_t qptr[] = {0, 1};
@@ -268,14 +276,14 @@ static void check_collection(const char *dir) {
     FILE *f = fopen(meta, "w");
     fputs("{\"format\": \"sparrow\", garbage", f);
     fclose(f);
-    int s = sparrow_open(path, &index);
+    int s = sparrow_open(path, NULL, &index);
     CHECK(s == SPARROW_CORRUPT || s == SPARROW_INVALID_ARGUMENT, "corrupt meta: status %d", s);
     CHECK(strstr(sparrow_last_error(), "meta.json") != NULL, "corrupt meta named");
 
     char missing[4200];
     snprintf(missing, sizeof missing, "%s/nowhere", dir);
-    EXPECT_ERROR(sparrow_open(missing, &index), SPARROW_NOT_FOUND, "holds no index");
-    EXPECT_ERROR(sparrow_open(NULL, &index), SPARROW_INVALID_ARGUMENT, "path is NULL");
+    EXPECT_ERROR(sparrow_open(missing, NULL, &index), SPARROW_NOT_FOUND, "holds no index");
+    EXPECT_ERROR(sparrow_open(NULL, NULL, &index), SPARROW_INVALID_ARGUMENT, "path is NULL");
 
     /* An empty collection made with settings, then filled. */
     snprintf(path, sizeof path, "%s/created", dir);

@@ -176,12 +176,18 @@ class Index:
         return cls(out.value)
 
     @classmethod
-    def open(cls, path: Any, *, vocab: Optional[Sequence[str]] = None) -> "Index":
-        """Opens the index at ``path`` for searching and writing."""
+    def open(cls, path: Any, *, read_only: bool = False, fsync: Optional[str] = None,
+             vocab: Optional[Sequence[str]] = None) -> "Index":
+        """Opens the index at ``path`` for searching and writing (one writer at a time), or with
+        ``read_only=True`` for searching only, without the writer lock. ``fsync`` sets when this
+        handle's writes reach the disk: ``"always"`` (default), ``"interval:MS"`` or ``"none"``."""
         if path is None:
             raise _invalid("path must not be None")
+        options: dict[str, Any] = {"read_only": bool(read_only)}
+        if fsync is not None:
+            options["fsync"] = fsync
         out = ctypes.c_void_p()
-        _ffi.call("sparrow_open", _path(path), ctypes.byref(out))
+        _ffi.call("sparrow_open", _path(path), _settings(options), ctypes.byref(out))
         return cls(out.value, vocab)
 
     @classmethod

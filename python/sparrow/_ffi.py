@@ -103,7 +103,7 @@ _handle = c_void_p
 _out_handle = POINTER(c_void_p)
 _strings = POINTER(c_char_p)
 _SIGNATURES = {
-    "sparrow_open": [c_char_p, _out_handle],
+    "sparrow_open": [c_char_p, c_char_p, _out_handle],
     "sparrow_create": [c_char_p, c_char_p, _out_handle],
     "sparrow_build": [c_char_p, _strings, POINTER(CSR), c_char_p, _out_handle],
     "sparrow_build_text": [c_char_p, _strings, _strings, c_size_t, c_char_p, _out_handle],

@@ -59,3 +59,19 @@ def test_missing_and_corrupt_indexes(tmp_path):
     postings.write_bytes(bytes(data))
     with pytest.raises(sparrow.SparrowError):
         sparrow.Index.open(path)
+
+
+def test_read_only_handles_search_beside_the_writer(tmp_path):
+    path = tmp_path / "c"
+    writer = sparrow.Index.build(["d1"], [{"x": 1.0}], path=path)
+    readers = [sparrow.Index.open(path, read_only=True) for _ in range(2)]
+    for r in readers:
+        assert not r.stats().writable and list(r.search({"x": 1.0})[0]) == ["d1"]
+        with pytest.raises(sparrow.ReadOnlyError):
+            r.delete(["d1"])
+    writer.add(["d2"], [{"x": 2.0}])
+    writer.commit()
+    assert list(sparrow.Index.open(path, read_only=True).search({"x": 1.0})[0]) == ["d2", "d1"]
+    with pytest.raises(sparrow.InvalidArgumentError, match="fsync"):
+        sparrow.Index.open(tmp_path / "c", fsync="sometimes")
+    writer.close()

@@ -72,7 +72,7 @@ def main() -> None:
         "Provides-Extra: scipy\n"
         'Requires-Dist: scipy>=1.7; extra == "scipy"\n'
         "Provides-Extra: ray\n"
-        'Requires-Dist: ray[serve]>=2.9; extra == "ray"\n'
+        'Requires-Dist: ray[serve,data]>=2.9; extra == "ray"\n'
         "Description-Content-Type: text/markdown\n\n" + readme
     ).encode()
     files[f"{dist_info}/WHEEL"] = (
