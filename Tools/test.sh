@@ -19,6 +19,11 @@ swift build --product sparrow            # the CLI the Python tests compare with
 echo "== C interface"
 python/build-wheel.sh
 LIB="$PWD/.build-wheel/release"
+# The shipped object carries the Swift runtime: it must not ask for any Swift library.
+if readelf -d "$LIB/libsparrowc.so" | grep NEEDED | grep -i swift; then
+    echo "libsparrowc.so needs the Swift runtime (above); it must be linked with -static-stdlib" >&2
+    exit 1
+fi
 cc -std=c11 -Wall -Werror -I Sources/CSparrow Tests/CABI/abi_test.c -L "$LIB" -lsparrowc -Wl,-rpath,"$LIB" -lm \
     -o .build-wheel/abi_test
 SCRATCH="$(mktemp -d)"

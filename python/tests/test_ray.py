@@ -166,8 +166,10 @@ def test_sharded_bm25_scores_as_one_index(cluster, tmp_path):
     texts = ["sparrows build nests in trees", "the song of the sparrow", "trees and more trees", "a nest of song birds",
              "oak trees grow slowly", "birds sing at dawn", "a sparrow in an oak", "dawn chorus of song birds"]
     ids = [f"t{i}" for i in range(len(texts))]
-    path = tmp_path / "texts.jsonl"
-    path.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in zip(ids, texts)))
+    import pandas as pd
+
+    path = tmp_path / "texts.parquet"  # the Parquet input path of the pipeline (the test above reads JSONL)
+    pd.DataFrame({"id": ids, "text": texts}).to_parquet(path)
     root = tmp_path / "text"
     sparrow_ray.build_shards(str(path), root, shards=3, text=True)
     router = sparrow_ray.deploy(root, shards=3, replicas=1, name="text", text=True)
@@ -185,3 +187,21 @@ def test_sharded_bm25_scores_as_one_index(cluster, tmp_path):
     got = router.search.remote("sparrow", 10).result()
     assert sorted(zip(got["ids"], got["scores"])) == sorted(zip(want_ids.tolist(), want_scores.tolist()))
     serve.delete("text")
+
+
+def test_pipeline_encodes_with_splade(cluster, tmp_path, model_dir):
+    texts = ["the sparrow is a small bird", "oak trees grow slowly", "birds sing at dawn", "a nest in the oak"]
+    ids = [f"e{i}" for i in range(len(texts))]
+    path = tmp_path / "texts.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in zip(ids, texts)))
+    root = tmp_path / "encoded"
+    sparrow_ray.build_shards(str(path), root, shards=2, encoder=str(model_dir), encode_concurrency=1)
+    router = sparrow_ray.deploy(root, shards=2, replicas=1, name="encoded")
+    single = sparrow.Index.build(ids, sparrow.Encoder(model_dir).encode(texts))
+    for q in sparrow.Encoder(model_dir).encode(["small bird", "oak tree"]):
+        want_ids, want_scores = single.search(q, k=4)
+        got = router.search.remote(q, 4).result()
+        want = sorted(zip(want_ids.tolist(), want_scores.tolist()), key=lambda h: (-h[1], h[0]))
+        assert got["ids"] == [i for i, _ in want]
+        assert got["scores"] == pytest.approx([s for _, s in want], rel=1e-6)
+    serve.delete("encoded")
