@@ -36,6 +36,7 @@ __all__ = [
     "Encoder",
     "Stats",
     "encode",
+    "sum_statistics",
     "SparrowError",
     "InvalidArgumentError",
     "IndexNotFoundError",
