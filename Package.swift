@@ -12,6 +12,10 @@ let kernelSettings: [CSetting] = isDependency ? [] : [.unsafeFlags(["-O2"])]
 // and search real collections (30k passages, clustered layouts), and at -Onone that took 16 of CI's
 // 21 minutes; optimised, 7. To step through them in a debugger, empty this list.
 let engineSettings: [SwiftSetting] = isDependency ? [] : [.unsafeFlags(["-O"])]
+// zlib is linked dynamically, except into the Python wheel's shared object (python/build-wheel.sh
+// sets SPARROW_STATIC_ZLIB), which should need nothing beyond the C and C++ runtimes.
+let zlib: [LinkerSetting] = !isDependency && Context.environment["SPARROW_STATIC_ZLIB"] != nil
+    ? [.unsafeFlags(["-Xlinker", "-l:libz.a"])] : [.linkedLibrary("z")]
 
 let package = Package(
     name: "Sparrow",
@@ -32,12 +36,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // System zlib: gzip input and CRC-32 checksums of index files.
+        // System zlib: gzip input and CRC-32 checksums of index files (linked by `zlib`, above).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Core value types and protocols; no I/O, imports nothing of ours.
         .target(name: "SparrowCore", swiftSettings: engineSettings),
         // On-disk index: builder, segment files, memory-mapped reader, posting cursors.
-        .target(name: "SparrowIndex", dependencies: ["SparrowCore", "CZlib"], swiftSettings: engineSettings),
+        .target(name: "SparrowIndex", dependencies: ["SparrowCore", "CZlib"], swiftSettings: engineSettings, linkerSettings: zlib),
         // Query algorithms, generic over the cursor protocols.
         .target(name: "SparrowQuery", dependencies: ["SparrowCore", "SparrowIndex", "CKernels"], swiftSettings: engineSettings),
         // Matrix kernels for the encoder (AVX2/FMA chosen at run time, portable C otherwise).
@@ -47,7 +51,7 @@ let package = Package(
         // WordPiece, the inference-free query encoder and the SPLADE encoder.
         .target(name: "SparrowText", dependencies: ["SparrowCore", "CKernels"], swiftSettings: engineSettings),
         // Input and output files: JSONL vectors (plain or gzip), TREC runs.
-        .target(name: "SparrowFormats", dependencies: ["SparrowCore", "CZlib"], swiftSettings: engineSettings),
+        .target(name: "SparrowFormats", dependencies: ["SparrowCore", "CZlib"], swiftSettings: engineSettings, linkerSettings: zlib),
         // Effectiveness metrics with trec_eval's definitions.
         .target(name: "SparrowEval", dependencies: ["SparrowFormats"]),
         // The façade users import.

@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # SwiftPM's --static-swift-stdlib does not apply to a dynamic library; the compiler flag does.
-swift build -c release --scratch-path .build-wheel --product sparrowc -Xswiftc -static-stdlib
+# SPARROW_STATIC_ZLIB links zlib from its static archive too (Package.swift), so the object needs
+# only glibc, libstdc++ and libgcc_s: the libraries the manylinux policy allows.
+SPARROW_STATIC_ZLIB=1 swift build -c release --scratch-path .build-wheel --product sparrowc -Xswiftc -static-stdlib
 mkdir -p dist
 python3 python/tools/make_wheel.py --library .build-wheel/release/libsparrowc.so --output dist

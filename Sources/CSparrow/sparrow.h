@@ -2,7 +2,8 @@
  * sparrow.h — the C interface of Sparrow, a search engine for sparse retrieval.
  *
  * Link with libsparrowc.so (built by `swift build -c release --product sparrowc -Xswiftc -static-stdlib`,
- * or `python/build-wheel.sh`); it carries the Swift runtime, so nothing else need be installed.
+ * or `python/build-wheel.sh`); it carries the Swift runtime (and, built with SPARROW_STATIC_ZLIB=1,
+ * zlib), so nothing else need be installed.
  *
  * Conventions
  *  - Every function returns a status (SPARROW_OK = 0, or an error code) and never aborts on bad

@@ -267,13 +267,6 @@ class Router:
         """How many shard calls were retried (a replica died or was unreachable)."""
         return self.retries
 
-    async def __call__(self, request) -> Any:
-        """HTTP: ``POST`` ``{"query": text or {token: weight}, "k": 10, ...options}``."""
-        body = await request.json()
-        query = body.pop("query")
-        k = body.pop("k", 10)
-        return await self.search(query, k, **body)
-
 
 def _validate(ids: list[str], items: list, key: str, text: bool) -> None:
     """Checks a batch as Sparrow will (ids, weights, duplicates), raising its error, before logging."""
@@ -364,7 +357,7 @@ def _build_group(group, root: str, kind: str, options: dict):
 
 def deploy(root: str | os.PathLike, shards: int, *, replicas: int = 2, name: str = "sparrow", text: bool = False,
            shard_k_factor: float = 2.0, retry_window_s: float = 30.0, max_replicas_per_node: Optional[int] = 1,
-           threads: int = 1, route_prefix: Optional[str] = None):
+           threads: int = 1):
     """Serves the shards under ``root`` (built by :func:`build_shards`) as the Serve application
     ``name``: a deployment ``shard-S`` per shard with ``replicas`` replicas (at most
     ``max_replicas_per_node`` per node), and a router. Returns the router's handle."""
@@ -382,7 +375,7 @@ def deploy(root: str | os.PathLike, shards: int, *, replicas: int = 2, name: str
             options["max_replicas_per_node"] = max_replicas_per_node
         shard_apps.append(ShardServer.options(**options).bind(str(root), s, log_names[s], namespace, threads))
     app = Router.options(name="router").bind(shard_apps, log_names, namespace, text, shard_k_factor, retry_window_s)
-    router = serve.run(app, name=name, route_prefix=route_prefix)
+    router = serve.run(app, name=name, route_prefix=None)
     if text:
         router.refresh_statistics.remote().result()
     return router

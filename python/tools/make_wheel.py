@@ -1,6 +1,6 @@
 """Writes the wheel: the Python packages under python/, the shared object (stripped) inside
 ``sparrow/_lib``, and the metadata of PEP 427/566. Platform tag: manylinux for this machine's glibc
-and architecture (the shared object links only glibc, libstdc++, libgcc_s, libm and libz).
+and architecture (the shared object links only glibc, libstdc++, libgcc_s and libm).
 
     python3 python/tools/make_wheel.py --library .build-wheel/release/libsparrowc.so --output dist
 """
