@@ -38,7 +38,7 @@ extern "C" {
 #define SPARROW_IO 4               /* the file system refused */
 #define SPARROW_BUFFER_TOO_SMALL 5 /* an id did not fit id_width; *needed_id_width says what does */
 #define SPARROW_LOCKED 6           /* another writer holds the index directory */
-#define SPARROW_READ_ONLY 7        /* a write to an index built in memory */
+#define SPARROW_READ_ONLY 7        /* a write to an index built in memory or opened read-only */
 #define SPARROW_INTERNAL 8         /* a bug in Sparrow; please report it */
 
 typedef struct sparrow_index sparrow_index;     /* an index or live collection */

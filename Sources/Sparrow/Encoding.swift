@@ -33,6 +33,42 @@ extension SpladeEncoder {
         EncoderInfo(kind: "splade", model: model, maxLength: maxLength, vocabularySize: tokenizer.tokens.count,
                     vocabularyFingerprint: tokenizer.vocabularyFingerprint)
     }
+
+    /// The model an index records (`info`), loaded from the directory it names and checked to have
+    /// the vocabulary the index was built with; `path` names the index in errors.
+    public static func recorded(_ info: EncoderInfo?, path: String) throws -> SpladeEncoder {
+        guard let info, info.kind == "splade" else {
+            throw IndexError(.invalidArgument, path: path, "this collection records no SPLADE encoder")
+        }
+        let encoder = try SpladeEncoder(directory: info.model, maxLength: info.maxLength)
+        guard encoder.tokenizer.vocabularyFingerprint == info.vocabularyFingerprint else {
+            throw IndexError(.invalidArgument, path: info.model,
+                "the model's vocabulary differs from the one the collection was built with (fingerprint \(info.vocabularyFingerprint))")
+        }
+        return encoder
+    }
+}
+
+extension IndexSettings {
+    /// Text documents for a collection with these settings: analysed with its analyzer when it
+    /// weighs text with BM25, encoded on `threads` threads by `encoder()` (its model, asked for
+    /// only then) when Sparrow encodes it. Throws for a collection of vectors; `path` names the
+    /// collection in errors.
+    public func prepare(texts: [(id: String, text: String)], path: String, threads: Int,
+                        encoder: () throws -> SpladeEncoder) throws -> [PreparedDocument] {
+        if let weighting = text {
+            guard let analyzer = Analyzer(settings: weighting.analyzer) else {
+                throw IndexError(.unsupportedVersion, path: path, "the collection's analyzer \(weighting.analyzer) is unknown to this version")
+            }
+            return texts.map { analyzer.prepare(id: $0.id, text: $0.text) }
+        }
+        guard self.encoder != nil else {
+            throw IndexError(.invalidArgument, path: path,
+                "this collection holds sparse vectors, not text: add {\"id\", \"vector\"} documents")
+        }
+        let vectors = try encoder().encode(texts.map(\.text), threads: threads)
+        return zip(texts, vectors).map { PreparedDocument(id: $0.id, tokens: $1.tokens, weights: $1.weights, text: $0.text) }
+    }
 }
 
 extension SearchIndex {
@@ -115,5 +151,14 @@ extension SearchIndex {
                        approximation: Approximation = .exact) throws -> [SearchHit] {
         try requireCompatible(encoder)
         return try search(encoder.encode(text), k: k, algorithm: algorithm, approximation: approximation)
+    }
+
+    /// The query vector of `text` as this index's documents were made: analysed in a text (BM25)
+    /// index, encoded by `recorded()` (the model the index records) in an index Sparrow encoded;
+    /// nil for an index of vectors made elsewhere, which text cannot query.
+    public func queryVector(text: String, recorded: () throws -> SpladeEncoder) throws -> SparseQuery? {
+        if settings.text != nil { return try queryVector(text: text).query }
+        guard settings.encoder != nil else { return nil }
+        return try QueryEncoder.splade(recorded()).encode(text).query
     }
 }

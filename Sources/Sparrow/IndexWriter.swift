@@ -197,34 +197,14 @@ public final class IndexWriter: @unchecked Sendable {
     /// them on `threads` threads with the model it records, loaded on first use.
     public func prepare(texts: [(id: String, text: String)],
                         threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [PreparedDocument] {
-        let settings = collectionSettings
-        if let weighting = settings.text {
-            guard let analyzer = Analyzer(settings: weighting.analyzer) else {
-                throw IndexError(.unsupportedVersion, path: path, "the collection's analyzer \(weighting.analyzer) is unknown to this version")
-            }
-            return texts.map { analyzer.prepare(id: $0.id, text: $0.text) }
-        }
-        guard settings.encoder != nil else {
-            throw IndexError(.invalidArgument, path: path,
-                "this collection holds sparse vectors, not text: add {\"id\", \"vector\"} documents")
-        }
-        let encoder = try recordedEncoder()
-        let vectors = encoder.encode(texts.map(\.text), threads: threads)
-        return zip(texts, vectors).map { PreparedDocument(id: $0.id, tokens: $1.tokens, weights: $1.weights, text: $0.text) }
+        try collectionSettings.prepare(texts: texts, path: path, threads: threads, encoder: recordedEncoder)
     }
 
     /// The SPLADE model a collection Sparrow encodes records, loaded once.
     public func recordedEncoder() throws -> SpladeEncoder {
         try encoderCache.withLock { cached in
             if let cached { return cached }
-            guard let info = collectionSettings.encoder, info.kind == "splade" else {
-                throw IndexError(.invalidArgument, path: path, "this collection records no SPLADE encoder")
-            }
-            let encoder = try SpladeEncoder(directory: info.model, maxLength: info.maxLength)
-            guard encoder.tokenizer.vocabularyFingerprint == info.vocabularyFingerprint else {
-                throw IndexError(.invalidArgument, path: info.model,
-                    "the model's vocabulary differs from the one the collection was built with (fingerprint \(info.vocabularyFingerprint))")
-            }
+            let encoder = try SpladeEncoder.recorded(collectionSettings.encoder, path: path)
             cached = encoder
             return encoder
         }

@@ -83,6 +83,13 @@ public struct JSONMembers {
         return d
     }
 
+    /// A write-ahead log fsync policy: `"always"`, `"interval:MS"` or `"none"`.
+    public func fsync(_ key: String) throws(FieldError) -> FsyncPolicy? {
+        guard let text = try string(key) else { return nil }
+        guard let policy = FsyncPolicy(text) else { throw FieldError(at(key), "must be \"always\", \"interval:MS\" or \"none\"") }
+        return policy
+    }
+
     /// A document id (see ``documentID(_:path:)``), or nil when absent.
     public func id(_ key: String) throws(FieldError) -> String? {
         guard let v = value(key) else { return nil }
@@ -147,7 +154,7 @@ public struct JSONMembers {
 /// "min_documents"}`) adds the layout for approximate search.
 public struct CollectionSpec: Sendable {
     public var settings: IndexSettings
-    /// The model directory of `"encoder"`, loaded by ``resolvedSettings()``.
+    /// The model directory of `"encoder"`, loaded by ``resolve()``.
     public var encoderPath: String?
     /// The write-ahead log's fsync policy, when given.
     public var fsync: FsyncPolicy?
@@ -156,12 +163,7 @@ public struct CollectionSpec: Sendable {
         let m = try JSONMembers(value, path: "", allowed: ["text", "encoder", "block_size", "range_size", "reorder", "fsync",
                                                            "layout", "clustered"])
         var settings = IndexSettings()
-        if let text = try m.string("fsync") {
-            guard let policy = FsyncPolicy(text) else {
-                throw FieldError("fsync", "must be \"always\", \"interval:MS\" or \"none\"")
-            }
-            fsync = policy
-        }
+        fsync = try m.fsync("fsync")
         if let b = try m.integer("block_size", in: 1...65_536) { settings.blockSize = b }
         if let r = try m.integer("range_size", in: 0...256) { settings.rangeSize = r }
         if try m.bool("reorder") == true { settings.reorder = .cluster }
@@ -232,19 +234,18 @@ public struct CollectionSpec: Sendable {
         try self.init(json: JSONValue.parseOptions(text))
     }
 
-    /// The settings, with the encoder's description when `"encoder"` names a model: the model is
-    /// loaded to check it and to record its vocabulary's fingerprint.
-    public func resolvedSettings() throws(FieldError) -> IndexSettings {
-        var settings = settings
-        if let encoderPath {
-            do {
-                let model = try SpladeEncoder(directory: encoderPath, maxLength: 256)
-                settings.encoder = model.info(model: URL(fileURLWithPath: encoderPath).standardizedFileURL.path)
-            } catch {
-                throw FieldError("encoder", "cannot load the model: \(error)")
-            }
+    /// The settings, with the encoder's description when `"encoder"` names a model, and that model:
+    /// it is loaded to check it and to record its vocabulary's fingerprint.
+    public func resolve() throws(FieldError) -> (settings: IndexSettings, encoder: SpladeEncoder?) {
+        guard let encoderPath else { return (settings, nil) }
+        do {
+            let model = try SpladeEncoder(directory: encoderPath, maxLength: 256)
+            var settings = settings
+            settings.encoder = model.info(model: URL(fileURLWithPath: encoderPath).standardizedFileURL.path)
+            return (settings, model)
+        } catch {
+            throw FieldError("encoder", "cannot load the model: \(error)")
         }
-        return settings
     }
 }
 

@@ -38,7 +38,7 @@ public final class SearchIndex: @unchecked Sendable {
         var settings = settings
         if let text = settings.text {
             let stats = TextReweighting.statistics(of: views)
-            settings.text = text.with(global.map { TextStatistics(documentsWithTerms: $0.documentsWithTerms, totalTermCount: $0.totalTermCount) } ?? stats)
+            settings.text = text.with(global?.statistics ?? stats)
             segments = SegmentSearch(TextReweighting.reweight(views, text: text, stats: stats, settings: settings, global: global))
         } else {
             segments = SegmentSearch(views)
@@ -52,9 +52,7 @@ public final class SearchIndex: @unchecked Sendable {
     /// frequency: sum them over the shards of a sharded collection (``CorpusStatistics/+(_:_:)``)
     /// and give the sum to each shard with ``sharing(_:)``. Throws for a collection of vectors.
     public func corpusStatistics() throws -> CorpusStatistics {
-        guard settings.text != nil else {
-            throw IndexError(.invalidArgument, path: "", "collection statistics are BM25's; this collection holds vectors, not text")
-        }
+        try requireText()
         return TextReweighting.corpusStatistics(of: storedViews)
     }
 
@@ -66,11 +64,15 @@ public final class SearchIndex: @unchecked Sendable {
     /// let hits = try shards.flatMap { try $0.sharing(total).search(text: "sparrow nests", k: 10) }
     /// ```
     public func sharing(_ global: CorpusStatistics) throws -> SearchIndex {
+        try requireText()
+        if let problem = global.problem { throw IndexError(.invalidArgument, path: "", problem) }
+        return SearchIndex(views: storedViews, settings: settings, scratch: scratchPool, global: global)
+    }
+
+    private func requireText() throws {
         guard settings.text != nil else {
             throw IndexError(.invalidArgument, path: "", "collection statistics are BM25's; this collection holds vectors, not text")
         }
-        if let problem = global.problem { throw IndexError(.invalidArgument, path: "", problem) }
-        return SearchIndex(views: storedViews, settings: settings, scratch: scratchPool, global: global)
     }
 
     convenience init(segment: Segment, settings: IndexSettings) {

@@ -25,15 +25,10 @@ public func cOpen(_ path: UnsafePointer<CChar>?, _ optionsJSON: UnsafePointer<CC
         let m = try JSONMembers(JSONValue.parseOptions(optionalString(optionsJSON, "options_json") ?? ""), path: "",
                                 allowed: ["fsync", "read_only"])
         var options = WriterOptions()
-        if let text = try m.string("fsync") {
-            guard let policy = FsyncPolicy(text) else { throw FieldError("fsync", "must be \"always\", \"interval:MS\" or \"none\"") }
-            options.fsync = policy
-        }
+        if let fsync = try m.fsync("fsync") { options.fsync = fsync }
         guard SearchIndex.holdsIndex(at: path) else { throw IndexError(.notFound, path: path, "holds no index") }
         if try m.bool("read_only") == true {
-            let index = try SearchIndex.open(at: path)
-            let model = try index.settings.encoder.map { try SpladeEncoder(directory: $0.model, maxLength: $0.maxLength) }
-            out.pointee = Registry.register(IndexHandle(index: index, model: model))
+            out.pointee = Registry.register(IndexHandle(index: try SearchIndex.open(at: path), model: nil))
         } else {
             out.pointee = Registry.register(IndexHandle(writer: try IndexWriter.open(at: path, options: options)))
         }
@@ -50,7 +45,7 @@ public func cCreate(_ path: UnsafePointer<CChar>?, _ settingsJSON: UnsafePointer
         if SearchIndex.holdsIndex(at: path) {
             throw CallError.invalid("\(path) holds an index already; open it with sparrow_open")
         }
-        let writer = try IndexWriter.open(at: path, creating: spec.resolvedSettings(), options: writerOptions(spec))
+        let writer = try IndexWriter.open(at: path, creating: spec.resolve().settings, options: writerOptions(spec))
         out.pointee = Registry.register(IndexHandle(writer: writer))
     }
 }
@@ -62,10 +57,10 @@ public func cBuild(_ path: UnsafePointer<CChar>?, _ ids: CStrings?, _ vectors: U
         guard let out else { throw CallError.invalid("out is NULL") }
         let path = try optionalString(path, "path")
         let spec = try collectionSpec(settingsJSON)
-        let settings = try spec.resolvedSettings()
-        guard settings.text == nil, settings.encoder == nil else {
+        guard spec.settings.text == nil, spec.encoderPath == nil else {
             throw CallError.invalid("these settings make a text collection; build it from texts with sparrow_build_text")
         }
+        let settings = spec.settings
         let queries = try rows(vectors, "vectors")
         let ids = try documentIDs(ids, count: queries.count)
         let documents = zip(ids, queries).map { PreparedDocument(id: $0, tokens: $1.tokens, weights: $1.weights) }
@@ -80,12 +75,15 @@ public func cBuildText(_ path: UnsafePointer<CChar>?, _ ids: CStrings?, _ texts:
         guard let out else { throw CallError.invalid("out is NULL") }
         let path = try optionalString(path, "path")
         let spec = try collectionSpec(settingsJSON)
-        var settings = try spec.resolvedSettings()
+        let resolved = try spec.resolve()
+        let model = resolved.encoder
+        var settings = resolved.settings
         if settings.encoder == nil && settings.text == nil { settings.text = TextWeighting(analyzer: .english, bm25: BM25()) }
         let ids = try documentIDs(ids, count: n)
         let texts = try strings(texts, count: n, "texts")
-        let model = try settings.encoder.map { try SpladeEncoder(directory: spec.encoderPath ?? $0.model, maxLength: $0.maxLength) }
-        let documents = prepare(ids: ids, texts: texts, settings: settings, model: model)
+        let documents = try settings.prepare(texts: Array(zip(ids, texts)), path: path ?? "", threads: threadCount(0)) {
+            try model ?? SpladeEncoder.recorded(settings.encoder, path: path ?? "")
+        }
         out.pointee = Registry.register(try build(documents, settings: settings, spec: spec, path: path, model: model))
     }
 }
@@ -307,16 +305,6 @@ private func writerOptions(_ spec: CollectionSpec) -> WriterOptions {
 
 func threadCount(_ threads: Int) -> Int {
     threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
-}
-
-/// Text documents for `settings`: analysed for BM25, or encoded by `model`.
-private func prepare(ids: [String], texts: [String], settings: IndexSettings, model: SpladeEncoder?) -> [PreparedDocument] {
-    if let model {
-        let vectors = model.encode(texts, threads: threadCount(0))
-        return zip(zip(ids, texts), vectors).map { PreparedDocument(id: $0.0, tokens: $1.tokens, weights: $1.weights, text: $0.1) }
-    }
-    let analyzer = Analyzer(settings: settings.text!.analyzer) ?? .english
-    return zip(ids, texts).map { analyzer.prepare(id: $0, text: $1) }
 }
 
 /// Builds `documents` in memory; with a path, writes the index there and opens it as a collection.

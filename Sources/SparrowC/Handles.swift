@@ -40,21 +40,22 @@ enum Registry {
 final class IndexHandle: Sendable {
     let writer: IndexWriter?
     private let fixed: SearchIndex?
-    /// The model of an in-memory index of encoded text (a collection on disk loads its own).
-    private let model: SpladeEncoder?
+    /// The model of an index of encoded text without a writer (a writer loads its own): the one it
+    /// was built with, or the one it records, loaded on the first text query.
+    private let model: Mutex<SpladeEncoder?>
     /// A shard's collection-wide BM25 statistics, and the last snapshot scored with them.
     private let shared = Mutex<(global: CorpusStatistics?, base: SearchIndex?, view: SearchIndex?)>((nil, nil, nil))
 
     init(writer: IndexWriter) {
         self.writer = writer
         fixed = nil
-        model = nil
+        model = Mutex(nil)
     }
 
     init(index: SearchIndex, model: SpladeEncoder?) {
         writer = nil
         fixed = index
-        self.model = model
+        self.model = Mutex(model)
     }
 
     /// The index as it is now, scored with its own statistics.
@@ -66,7 +67,7 @@ final class IndexHandle: Sendable {
             let base = self.base
             return try shared.withLock { s in
                 guard let global = s.global else { return base }
-                if s.base !== base || s.view == nil {
+                if s.base !== base {
                     s.view = try base.sharing(global)
                     s.base = base
                 }
@@ -85,7 +86,7 @@ final class IndexHandle: Sendable {
     func requireWriter() throws -> IndexWriter {
         guard let writer else {
             throw CallError(status: SPARROW_READ_ONLY, message:
-                "this index was built in memory and is read-only; build it with a path (or open one) to add or delete documents")
+                "this index is read-only (built in memory, or opened read_only); build it with a path, or open it for writing, to add or delete documents")
         }
         return writer
     }
@@ -93,13 +94,21 @@ final class IndexHandle: Sendable {
     /// The query vector of `text`: analysed in a BM25 collection, encoded by the model of an
     /// encoded one.
     func queryVector(text: String, in index: SearchIndex) throws -> SparseQuery {
-        if index.settings.text != nil { return try index.queryVector(text: text).query }
-        guard index.settings.encoder != nil else {
+        guard let vector = try index.queryVector(text: text, recorded: encoder) else {
             throw CallError.invalid("this index holds sparse vectors and has no encoder: search it with vectors")
         }
-        let encoder = try model ?? writer!.recordedEncoder()
-        let (tokens, weights) = encoder.encode(text)
-        return SparseQuery(tokens: tokens, weights: weights)
+        return vector
+    }
+
+    /// The model that encodes this index's text queries.
+    func encoder() throws -> SpladeEncoder {
+        if let writer { return try writer.recordedEncoder() }
+        return try model.withLock { cached in
+            if let cached { return cached }
+            let loaded = try SpladeEncoder.recorded(fixed!.settings.encoder, path: "")
+            cached = loaded
+            return loaded
+        }
     }
 }
 

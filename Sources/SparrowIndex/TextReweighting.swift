@@ -27,10 +27,15 @@ public enum TextReweighting {
     public static func corpusStatistics(of views: [SegmentView]) -> CorpusStatistics {
         var corpus = CorpusStatistics(statistics(of: views))
         SegmentMerger.forEachTerm(of: views) { token, sources in
-            let df = sources.reduce(0) { $0 + SegmentMerger.liveDocumentFrequency(views[$1.input], $1.term) }
+            let df = liveDocumentFrequency(sources, in: views)
             if df > 0 { corpus.documentFrequencies[String(decoding: token, as: UTF8.self)] = df }
         }
         return corpus
+    }
+
+    /// The live documents of `views` holding one term, found in each view as `sources` says.
+    static func liveDocumentFrequency(_ sources: [(input: Int, term: TermID)], in views: [SegmentView]) -> Int {
+        sources.reduce(0) { $0 + SegmentMerger.liveDocumentFrequency(views[$1.input], $1.term) }
     }
 
     /// `views` with weights that are the collection's BM25, for its live statistics `stats`
@@ -47,7 +52,7 @@ public enum TextReweighting {
         // Each segment's terms' collection-wide live document frequencies.
         var frequencies = views.map { [Int32](repeating: 0, count: $0.segment.termCount) }
         SegmentMerger.forEachTerm(of: views) { token, sources in
-            var df = sources.reduce(0) { $0 + SegmentMerger.liveDocumentFrequency(views[$1.input], $1.term) }
+            var df = liveDocumentFrequency(sources, in: views)
             if let global, let g = global.documentFrequencies[String(decoding: token, as: UTF8.self)] { df = g }
             for (i, t) in sources { frequencies[i][Int(t)] = Int32(clamping: df) }
         }
@@ -86,7 +91,8 @@ public struct CorpusStatistics: Sendable, Equatable {
         self.init(documentsWithTerms: stats.documentsWithTerms, totalTermCount: stats.totalTermCount)
     }
 
-    var statistics: TextStatistics { TextStatistics(documentsWithTerms: documentsWithTerms, totalTermCount: totalTermCount) }
+    /// The document count and total length, without the frequencies.
+    public var statistics: TextStatistics { TextStatistics(documentsWithTerms: documentsWithTerms, totalTermCount: totalTermCount) }
 
     /// The statistics of the union of collections (shards hold disjoint documents).
     public static func + (a: CorpusStatistics, b: CorpusStatistics) -> CorpusStatistics {

@@ -24,7 +24,7 @@ struct API: Sendable {
     func create(name: String, body: [UInt8]) async throws -> Response {
         try CollectionStore.requireValidName(name)
         let spec = try CollectionSpec(json: parseBody(body, emptyIsObject: true))
-        let c = try store.create(name: name, settings: spec.resolvedSettings(), fsync: spec.fsync)
+        let c = try store.create(name: name, settings: spec.resolve().settings, fsync: spec.fsync)
         return jsonResponse(describe(c), status: .created)
     }
 
@@ -136,15 +136,11 @@ struct API: Sendable {
         let snapshot = c.writer.snapshot
         let hits: [SearchHit]
         do {
-            if let v = q.vector {
-                hits = try snapshot.search(v, k: q.k, algorithm: q.algorithm, approximation: q.approximation)
-            } else if snapshot.settings.text != nil {
-                hits = try snapshot.search(text: q.text!, k: q.k, algorithm: q.algorithm, approximation: q.approximation)
-            } else if snapshot.settings.encoder != nil {
-                hits = try snapshot.search(text: q.text!, encoder: .splade(try c.writer.recordedEncoder()), k: q.k, algorithm: q.algorithm, approximation: q.approximation)
-            } else {
+            let vector = try q.vector ?? snapshot.queryVector(text: q.text!, recorded: c.writer.recordedEncoder)
+            guard let vector else {
                 throw APIError.invalid(JSONMembers.join(path, "text"), "collection \"\(c.name)\" holds sparse vectors and has no encoder: send a \"vector\"")
             }
+            hits = try snapshot.search(vector, k: q.k, algorithm: q.algorithm, approximation: q.approximation)
         } catch let error as IndexError where error.code == .invalidArgument {
             throw APIError.invalid(JSONMembers.join(path, q.algorithm != nil && !snapshot.supports(q.algorithm!) ? "algorithm" : "vector"), error.detail)
         }

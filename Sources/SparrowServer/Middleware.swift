@@ -55,6 +55,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(.badRequest, "invalid_request", e.problem, field: e.field)
         case let e as IndexError where e.code == .invalidArgument:
             return APIError(.badRequest, "invalid_request", e.detail)
+        case let e as IndexError where e.code == .locked:
+            return APIError(.conflict, "conflict", e.description)
         case let e as HTTPError:
             switch e.status {
             case .notFound: return APIError(.notFound, "not_found", "no route \(request.method) \(request.uri.path)")

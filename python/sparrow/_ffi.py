@@ -48,7 +48,7 @@ class LockedError(SparrowError):
 
 
 class ReadOnlyError(SparrowError):
-    """A write to an index built in memory."""
+    """A write to an index built in memory or opened read-only."""
 
 
 _ERRORS = {

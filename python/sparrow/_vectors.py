@@ -101,34 +101,32 @@ def rows(vectors: Any, what: str, vocab: Sequence[str] | None = None) -> Rows:
     indptr = [0]
     for r, v in enumerate(vectors):
         where = f"{what}[{r}]"
-        if isinstance(v, Mapping):
-            for t, w in v.items():
-                key = _token(t, vocab, where)
-                j = tokens.get(key)
-                if j is None:
-                    j = tokens[key] = len(tokens)
-                indices.append(j)
-                values.append(_weight(w, f"{where}[{key!r}]"))
-        elif isinstance(v, tuple) and len(v) == 2:
-            components, weights = np.asarray(v[0]), np.asarray(v[1])
-            if components.ndim != 1 or weights.ndim != 1 or len(components) != len(weights):
-                raise _invalid(f"{where}: components and values must be 1-D arrays of one length, "
-                               f"not shapes {components.shape} and {weights.shape}")
-            if weights.dtype.kind not in "fiu":
-                raise _invalid(f"{where}: values must be numbers, not dtype {weights.dtype}")
-            for t, w in zip(components.tolist(), weights.tolist()):
-                key = _token(t, vocab, where)
-                j = tokens.get(key)
-                if j is None:
-                    j = tokens[key] = len(tokens)
-                indices.append(j)
-                values.append(w)
-        else:
-            raise _invalid(f"{where} must be a {{token: weight}} dict or a (components, values) pair, "
-                           f"not {type(v).__name__}")
+        for t, w in _entries(v, where):
+            key = _token(t, vocab, where)
+            j = tokens.get(key)
+            if j is None:
+                j = tokens[key] = len(tokens)
+            indices.append(j)
+            values.append(w)
         indptr.append(len(indices))
     return Rows(np.asarray(indptr), np.asarray(indices, dtype=np.uint32), np.asarray(values, dtype=np.float32),
                 tuple(tokens))
+
+
+def _entries(v: Any, where: str):
+    """The (token or term id, weight) pairs of one vector, with dict weights checked here (pair
+    weights are checked by Sparrow)."""
+    if isinstance(v, Mapping):
+        return ((t, _weight(w, f"{where}[{t!r}]")) for t, w in v.items())
+    if isinstance(v, tuple) and len(v) == 2:
+        components, weights = np.asarray(v[0]), np.asarray(v[1])
+        if components.ndim != 1 or weights.ndim != 1 or len(components) != len(weights):
+            raise _invalid(f"{where}: components and values must be 1-D arrays of one length, "
+                           f"not shapes {components.shape} and {weights.shape}")
+        if weights.dtype.kind not in "fiu":
+            raise _invalid(f"{where}: values must be numbers, not dtype {weights.dtype}")
+        return zip(components.tolist(), weights.tolist())
+    raise _invalid(f"{where} must be a {{token: weight}} dict or a (components, values) pair, not {type(v).__name__}")
 
 
 def _weight(w: Any, where: str) -> float:

@@ -231,7 +231,7 @@ class Router:
         key = "vectors" if vectors is not None else "texts"
         # Checked by Sparrow before anything is logged: a bad document rejects the whole batch.
         for rows in groups.values():
-            _validate([ids[i] for i in rows], [items[i] for i in rows], key, self.text)
+            _validate([ids[i] for i in rows], [items[i] for i in rows], key)
         await asyncio.gather(*(self._append(s, {"upsert": {"ids": [ids[i] for i in rows], key: [items[i] for i in rows]}})
                                for s, rows in groups.items()))
         if self.text:
@@ -268,7 +268,7 @@ class Router:
         return self.retries
 
 
-def _validate(ids: list[str], items: list, key: str, text: bool) -> None:
+def _validate(ids: list[str], items: list, key: str) -> None:
     """Checks a batch as Sparrow will (ids, weights, duplicates), raising its error, before logging."""
     if key == "texts":
         sparrow.Index.build_text(ids, items)
