@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "SparrowTestSupport", dependencies: ["Sparrow", "CZlib"]),
         .testTarget(name: "SparrowFormatsTests", dependencies: ["SparrowFormats", "SparrowTestSupport"]),
         .testTarget(name: "SparrowIndexTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
-        .testTarget(name: "SparrowQueryTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
+        .testTarget(name: "SparrowQueryTests", dependencies: ["Sparrow", "SparrowTestSupport", "CKernels"]),
         .testTarget(name: "SparrowTextTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
         .testTarget(name: "SparrowEvalTests", dependencies: ["Sparrow", "SparrowTestSupport"]),
         .testTarget(name: "SparrowTests", dependencies: ["Sparrow", "SparrowTestSupport"], exclude: ["Fixtures"]),

@@ -447,3 +447,163 @@ void sparrow_softmax_rows(float *x, int rows, int width, float scale) {
         for (int c = 0; c < width; c++) row[c] *= inverse;
     }
 }
+
+// The forward-index score of one document (see kernels.h). The multiplication and each addition
+// are separate, unfused float operations, as in the Swift scorers they must equal.
+#pragma clang fp contract(off)
+#define FORWARD_SCORE_PORTABLE(T)                                                                 \
+    float s = 0;                                                                                  \
+    for (long i = 0; i < n; i++) {                                                                \
+        float p = dense[terms[i]] * weights[i];                                                   \
+        if (p != 0) s += p;                                                                       \
+    }                                                                                             \
+    return s;
+
+static float forward_score16_portable(const uint16_t *terms, const float *weights, long n, const float *dense) {
+    FORWARD_SCORE_PORTABLE(uint16_t)
+}
+static float forward_score32_portable(const uint32_t *terms, const float *weights, long n, const float *dense) {
+    FORWARD_SCORE_PORTABLE(uint32_t)
+}
+
+#if defined(__x86_64__)
+// Adds the non-zero lanes of `p` to `s`, lowest lane first.
+__attribute__((target("avx2,fma")))
+static inline float add_nonzero_lanes(float s, __m256 p) {
+    int mask = _mm256_movemask_ps(_mm256_cmp_ps(p, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+    if (mask) {
+        float lanes[8];
+        _mm256_storeu_ps(lanes, p);
+        do {
+            s += lanes[__builtin_ctz(mask)];
+            mask &= mask - 1;
+        } while (mask);
+    }
+    return s;
+}
+
+__attribute__((target("avx2,fma")))
+static float forward_score16_avx2(const uint16_t *terms, const float *weights, long n, const float *dense) {
+    float s = 0;
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i index = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(terms + i)));
+        __m256 p = _mm256_mul_ps(_mm256_i32gather_ps(dense, index, 4), _mm256_loadu_ps(weights + i));
+        s = add_nonzero_lanes(s, p);
+    }
+    for (; i < n; i++) {
+        float p = dense[terms[i]] * weights[i];
+        if (p != 0) s += p;
+    }
+    return s;
+}
+
+__attribute__((target("avx2,fma")))
+static float forward_score32_avx2(const uint32_t *terms, const float *weights, long n, const float *dense) {
+    float s = 0;
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i index = _mm256_loadu_si256((const __m256i *)(terms + i));
+        __m256 p = _mm256_mul_ps(_mm256_i32gather_ps(dense, index, 4), _mm256_loadu_ps(weights + i));
+        s = add_nonzero_lanes(s, p);
+    }
+    for (; i < n; i++) {
+        float p = dense[terms[i]] * weights[i];
+        if (p != 0) s += p;
+    }
+    return s;
+}
+#endif
+
+float sparrow_forward_score16(const uint16_t *terms, const float *weights, long n, const float *dense) {
+#if defined(__x86_64__)
+    if (use_avx2()) return forward_score16_avx2(terms, weights, n, dense);
+#endif
+    return forward_score16_portable(terms, weights, n, dense);
+}
+
+float sparrow_forward_score32(const uint32_t *terms, const float *weights, long n, const float *dense) {
+#if defined(__x86_64__)
+    if (use_avx2()) return forward_score32_avx2(terms, weights, n, dense);
+#endif
+    return forward_score32_portable(terms, weights, n, dense);
+}
+
+// A summary's dot product with the query (see kernels.h): any order of additions will do.
+#define SUMMARY_DOT_PORTABLE                                                                      \
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                         \
+    long i = 0;                                                                                   \
+    for (; i + 4 <= n; i += 4) {                                                                  \
+        s0 += dense[terms[i]] * (float)weights[i];                                                \
+        s1 += dense[terms[i + 1]] * (float)weights[i + 1];                                        \
+        s2 += dense[terms[i + 2]] * (float)weights[i + 2];                                        \
+        s3 += dense[terms[i + 3]] * (float)weights[i + 3];                                        \
+    }                                                                                             \
+    for (; i < n; i++) s0 += dense[terms[i]] * (float)weights[i];                                 \
+    return (s0 + s1) + (s2 + s3);
+
+static float summary_dot16_portable(const uint16_t *terms, const uint8_t *weights, long n, const float *dense) {
+    SUMMARY_DOT_PORTABLE
+}
+static float summary_dot32_portable(const uint32_t *terms, const uint8_t *weights, long n, const float *dense) {
+    SUMMARY_DOT_PORTABLE
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static inline __m256 summary_weights8(const uint8_t *weights) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)weights)));
+}
+
+__attribute__((target("avx2,fma")))
+static inline float sum8(__m256 v) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+    return _mm_cvtss_f32(x);
+}
+
+__attribute__((target("avx2,fma")))
+static float summary_dot16_avx2(const uint16_t *terms, const uint8_t *weights, long n, const float *dense) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i t0 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(terms + i)));
+        __m256i t1 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(terms + i + 8)));
+        a0 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, t0, 4), summary_weights8(weights + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, t1, 4), summary_weights8(weights + i + 8), a1);
+    }
+    float s = sum8(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) s += dense[terms[i]] * (float)weights[i];
+    return s;
+}
+
+__attribute__((target("avx2,fma")))
+static float summary_dot32_avx2(const uint32_t *terms, const uint8_t *weights, long n, const float *dense) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i t0 = _mm256_loadu_si256((const __m256i *)(terms + i));
+        __m256i t1 = _mm256_loadu_si256((const __m256i *)(terms + i + 8));
+        a0 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, t0, 4), summary_weights8(weights + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, t1, 4), summary_weights8(weights + i + 8), a1);
+    }
+    float s = sum8(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) s += dense[terms[i]] * (float)weights[i];
+    return s;
+}
+#endif
+
+float sparrow_summary_dot16(const uint16_t *terms, const uint8_t *weights, long n, const float *dense) {
+#if defined(__x86_64__)
+    if (use_avx2()) return summary_dot16_avx2(terms, weights, n, dense);
+#endif
+    return summary_dot16_portable(terms, weights, n, dense);
+}
+
+float sparrow_summary_dot32(const uint32_t *terms, const uint8_t *weights, long n, const float *dense) {
+#if defined(__x86_64__)
+    if (use_avx2()) return summary_dot32_avx2(terms, weights, n, dense);
+#endif
+    return summary_dot32_portable(terms, weights, n, dense);
+}

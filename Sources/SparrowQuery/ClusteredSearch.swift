@@ -11,10 +11,11 @@ import SparrowIndex
 ///    that no longer does.
 /// 3. A visited block's documents are scored through the forward index, each document once per
 ///    query: the same float operations in the same term order as term-at-a-time scoring, so a
-///    document's score is exact. The products of all the document's terms are formed first
-///    (independent operations), the non-zero ones packed, and only those summed in order: adding
-///    the zeros of the other terms would change nothing but make one long chain of dependent
-///    additions (1 920 → 1 010 µs per query… see BENCHMARKS.md).
+///    document's score is exact. The products of all the document's terms are formed eight at a
+///    time (``sparrow_forward_score16``: an AVX2 gather of the query weights), and only the
+///    non-zero ones are summed in order: adding the zeros of the other terms would change nothing
+///    but make one long chain of dependent additions. Summaries' bounds are computed the same way
+///    (``sparrow_summary_dot16``).
 ///
 /// With a lossless layout (``ClusterSettings/lossless(seed:)``) and ``Approximation/exact``, every
 /// summary bounds its block and every posting is in some block, so the result is the exact top-k.
@@ -33,6 +34,22 @@ public func clusteredSearch(_ layout: ClusteredIndex, query: SparseVector, termC
 /// The search, specialised for the layout's term width.
 struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
     let layout: ClusteredIndex
+
+    /// A summary's dot product with the query, before its scale (``sparrow_summary_dot16``).
+    @inline(__always)
+    func summaryDot(_ terms: UnsafePointer<T>, _ weights: UnsafePointer<UInt8>, _ n: Int, _ dense: UnsafeMutablePointer<Float>) -> Float {
+        T.self == UInt16.self
+            ? sparrow_summary_dot16(UnsafeRawPointer(terms).assumingMemoryBound(to: UInt16.self), weights, n, dense)
+            : sparrow_summary_dot32(UnsafeRawPointer(terms).assumingMemoryBound(to: UInt32.self), weights, n, dense)
+    }
+
+    /// A document's exact score through the forward index (``sparrow_forward_score16``).
+    @inline(__always)
+    func forwardScore(_ terms: UnsafePointer<T>, _ weights: UnsafePointer<Float>, _ n: Int, _ dense: UnsafeMutablePointer<Float>) -> Float {
+        T.self == UInt16.self
+            ? sparrow_forward_score16(UnsafeRawPointer(terms).assumingMemoryBound(to: UInt16.self), weights, n, dense)
+            : sparrow_forward_score32(UnsafeRawPointer(terms).assumingMemoryBound(to: UInt32.self), weights, n, dense)
+    }
 
     func run(_ query: SparseVector, termCount: Int, documentCount: Int, approximation: Approximation,
              into top: inout TopK, scratch: QueryScratch) {
@@ -57,7 +74,6 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         var scored = 0
         var blocksScored = 0
         var touchedWords: [Int] = []
-        var products = scratch.products(256)
         /// Starts loading the first cache lines of document `d`'s forward-index entries.
         @inline(__always) func prefetchEntries(of d: Int) {
             let first = Int(documentOffsets[d])
@@ -82,23 +98,9 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
             let end = Int(termBlocks[t + 1])
             order.removeAll(keepingCapacity: true)
             for b in first..<end {
-                // A bound, not a score: four independent sums (the rounding is far inside the
-                // quantisation's upward margin).
-                var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
-                var e = Int(summaryOffsets[b])
-                let stop = Int(summaryOffsets[b + 1])
-                while e &+ 4 <= stop {
-                    s0 += dense[Int(summaryTerms[e])] * Float(summaryWeights![e])
-                    s1 += dense[Int(summaryTerms[e &+ 1])] * Float(summaryWeights![e &+ 1])
-                    s2 += dense[Int(summaryTerms[e &+ 2])] * Float(summaryWeights![e &+ 2])
-                    s3 += dense[Int(summaryTerms[e &+ 3])] * Float(summaryWeights![e &+ 3])
-                    e &+= 4
-                }
-                while e < stop {
-                    s0 += dense[Int(summaryTerms[e])] * Float(summaryWeights![e])
-                    e &+= 1
-                }
-                let bound = ((s0 + s1) + (s2 + s3)) * summaryScales![b]
+                let e = Int(summaryOffsets[b])
+                let bound = summaryDot(summaryTerms + e, summaryWeights! + e, Int(summaryOffsets[b + 1]) &- e, dense)
+                    * summaryScales![b]
                 if top.mightEnter(bound: bound * inverse) { order.append((bound, UInt32(b))) }
             }
             order.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.block < $1.block }
@@ -122,20 +124,10 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                     if visited[word] & bit != 0 { continue }
                     if visited[word] == 0 { touchedWords.append(word) }
                     visited[word] |= bit
-                    var e = Int(documentOffsets[d])
+                    let e = Int(documentOffsets[d])
                     let last = Int(documentOffsets[d + 1])
                     scored &+= last &- e
-                    if last &- e > products.count { products = scratch.products(last &- e) }
-                    let packed = products.baseAddress!
-                    var n = 0
-                    while e < last {
-                        let p = dense[Int(documentTerms[e])] * documentWeights![e]
-                        packed[n] = p
-                        n &+= p != 0 ? 1 : 0
-                        e &+= 1
-                    }
-                    var s: Float = 0
-                    for j in 0..<n { s += packed[j] }
+                    let s = forwardScore(documentTerms + e, documentWeights! + e, last &- e, dense)
                     if s > 0 && top.mightEnter(bound: s) { top.push(DocID(UInt32(d)), s) }
                 }
             }

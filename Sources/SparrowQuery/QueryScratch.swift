@@ -21,7 +21,6 @@ public final class QueryScratch: @unchecked Sendable {
     @usableFromInline var bounds = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     @usableFromInline var denseQuery = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     @usableFromInline var visited = UnsafeMutableBufferPointer<UInt64>(start: nil, count: 0)
-    @usableFromInline var productBuffer = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     /// The blocks of one list a clustered search visits, with their bounds.
     var blockOrder: [(bound: Float, block: UInt32)] = []
     /// Counters of the last query run with this scratch.
@@ -34,7 +33,6 @@ public final class QueryScratch: @unchecked Sendable {
         bounds.deallocate()
         denseQuery.deallocate()
         visited.deallocate()
-        productBuffer.deallocate()
     }
 
     /// A zeroed buffer of at least `count` elements; callers must leave it zeroed.
@@ -54,11 +52,6 @@ public final class QueryScratch: @unchecked Sendable {
     @inlinable func bounds(_ count: Int) -> UnsafeMutablePointer<Float> { Self.zeroed(&bounds, count) }
     /// A dense query vector over `count` terms, all zero.
     @inlinable func denseQuery(_ count: Int) -> UnsafeMutablePointer<Float> { Self.zeroed(&denseQuery, count) }
-    /// A buffer of at least `count` floats (contents undefined), for one document's products.
-    @inlinable func products(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
-        _ = Self.zeroed(&productBuffer, count)
-        return productBuffer
-    }
     /// A bitmap of `count` documents (one bit each), all clear.
     @inlinable func visited(_ count: Int) -> UnsafeMutablePointer<UInt64> { Self.zeroed(&visited, (count + 63) / 64) }
 }

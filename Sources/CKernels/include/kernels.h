@@ -56,4 +56,20 @@ void sparrow_kernels_force_portable(int on);
 /// search prefetches the next candidate's forward-index entries while it scores the current one.
 static inline void sparrow_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// One document's score through the forward index: the products `dense[terms[i]] × weights[i]`
+/// for i in 0..<n, and the sum of the non-zero ones in entry order. Skipping a zero product leaves
+/// a float sum unchanged, so this is, bit for bit, the sum of all n products in order: the score
+/// term-at-a-time scoring gives (entries are in increasing term order). With AVX2 the products are
+/// formed eight at a time (a gather of the query weights) and only the non-zero ones are added.
+float sparrow_forward_score16(const uint16_t *terms, const float *weights, long n, const float *dense);
+/// ``sparrow_forward_score16`` for 32-bit term numbers.
+float sparrow_forward_score32(const uint32_t *terms, const float *weights, long n, const float *dense);
+
+/// A block summary's dot product with a dense query, before its scale: the sum of
+/// `dense[terms[i]] × weights[i]` for i in 0..<n, in any order (a bound, not a score: the
+/// rounding is far inside the quantisation's upward margin).
+float sparrow_summary_dot16(const uint16_t *terms, const uint8_t *weights, long n, const float *dense);
+/// ``sparrow_summary_dot16`` for 32-bit term numbers.
+float sparrow_summary_dot32(const uint32_t *terms, const uint8_t *weights, long n, const float *dense);
+
 #endif

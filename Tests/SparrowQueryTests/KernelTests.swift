@@ -1,0 +1,61 @@
+import CKernels
+import SparrowCore
+import Testing
+
+/// The clustered search's C kernels against plain Swift loops, on both of their paths (AVX2 where
+/// the machine has it, and the portable C).
+struct KernelTests {
+    /// Random entries over a 300-term query in which about half the terms are zero.
+    struct Case {
+        var dense: [Float]
+        var terms: [UInt32]
+        var weights: [Float]
+        var levels: [UInt8]
+
+        init(length: Int, generator: inout SeededRandom) {
+            dense = (0..<300).map { _ in generator.next() % 2 == 0 ? 0 : Float(generator.next() % 10_000) / 997 }
+            terms = (0..<length).map { _ in UInt32(generator.next() % 300) }.sorted()
+            weights = (0..<length).map { _ in Float(generator.next() % 10_000) / 1_231 }
+            levels = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        }
+    }
+
+    @Test("a forward score is the in-order float sum of every product, bit for bit", arguments: [false, true])
+    func forwardScore(portable: Bool) {
+        sparrow_kernels_force_portable(portable ? 1 : 0)
+        defer { sparrow_kernels_force_portable(0) }
+        var generator = SeededRandom(seed: 7)
+        for length in Array(0...40) + [150, 333] {
+            for _ in 0..<20 {
+                let c = Case(length: length, generator: &generator)
+                // The reference adds the zero products too, one after another.
+                var want: Float = 0
+                for i in 0..<length { want += c.dense[Int(c.terms[i])] * c.weights[i] }
+                let terms16 = c.terms.map { UInt16($0) }
+                let got16 = sparrow_forward_score16(terms16, c.weights, length, c.dense)
+                let got32 = sparrow_forward_score32(c.terms, c.weights, length, c.dense)
+                #expect(got16.bitPattern == want.bitPattern, "length \(length): \(got16) != \(want)")
+                #expect(got32.bitPattern == want.bitPattern, "length \(length): \(got32) != \(want)")
+            }
+        }
+    }
+
+    @Test("a summary's dot product is the sum of its products, to float rounding", arguments: [false, true])
+    func summaryDot(portable: Bool) {
+        sparrow_kernels_force_portable(portable ? 1 : 0)
+        defer { sparrow_kernels_force_portable(0) }
+        var generator = SeededRandom(seed: 11)
+        for length in Array(0...40) + [150, 333] {
+            for _ in 0..<20 {
+                let c = Case(length: length, generator: &generator)
+                var want = 0.0
+                for i in 0..<length { want += Double(c.dense[Int(c.terms[i])]) * Double(c.levels[i]) }
+                let got16 = sparrow_summary_dot16(c.terms.map { UInt16($0) }, c.levels, length, c.dense)
+                let got32 = sparrow_summary_dot32(c.terms, c.levels, length, c.dense)
+                for got in [got16, got32] {
+                    #expect(abs(Double(got) - want) <= 1e-5 * max(1, want), "length \(length): \(got) != \(want)")
+                }
+            }
+        }
+    }
+}
