@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void gemm_portable(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                           const float *bias, float *c, int ldc, float *colmax) {
@@ -606,4 +607,24 @@ float sparrow_summary_dot32(const uint32_t *terms, const uint8_t *weights, long 
     if (use_avx2()) return summary_dot32_avx2(terms, weights, n, dense);
 #endif
     return summary_dot32_portable(terms, weights, n, dense);
+}
+
+// A compact forward-index record's approximate score (see kernels.h): the dot product of its
+// 8-bit levels with the query, by the summaries' kernels, times its scale.
+float sparrow_compact_score16(const void *record, const float *dense) {
+    uint32_t m;
+    float scale;
+    memcpy(&m, record, 4);
+    memcpy(&scale, (const char *)record + 4, 4);
+    const uint16_t *terms = (const uint16_t *)((const char *)record + 8);
+    return sparrow_summary_dot16(terms, (const uint8_t *)(terms + m), m, dense) * scale;
+}
+
+float sparrow_compact_score32(const void *record, const float *dense) {
+    uint32_t m;
+    float scale;
+    memcpy(&m, record, 4);
+    memcpy(&scale, (const char *)record + 4, 4);
+    const uint32_t *terms = (const uint32_t *)((const char *)record + 8);
+    return sparrow_summary_dot32(terms, (const uint8_t *)(terms + m), m, dense) * scale;
 }

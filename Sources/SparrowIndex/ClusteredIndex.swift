@@ -97,6 +97,12 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
 /// - Forward index: `documentOffsets[d] ..< documentOffsets[d + 1]` index the terms (increasing)
 ///   and weights of document `d`, the same float weights as its postings, so a document scored
 ///   through it gets the same score, bit for bit, as term-at-a-time scoring gives.
+/// - Compact forward index (``compact``): document `d`'s record starts at byte
+///   `compactOffsets[d]` of `compactRecords`: its entry count `m` (u32), a scale (f32), its `m`
+///   terms (the forward index's width) and `m` weights as 8-bit levels (`weight ≈ level × scale`,
+///   rounded to the nearest level, the scale being the document's largest weight / 255), padded to
+///   4 bytes. Half the bytes of the exact forward index, in one place per document: approximate
+///   searches score candidates with it and rescore the best exactly (see `clusteredSearch`).
 /// - Blocks: `termBlocks[t] ..< termBlocks[t + 1]` are the blocks of term `t`; block `b` holds the
 ///   documents `blockDocs[blockOffsets[b] ..< blockOffsets[b + 1]]` (increasing).
 /// - Summaries: block `b`'s summary is `summaryTerms`/`summaryWeights[summaryOffsets[b] ..<
@@ -118,6 +124,51 @@ public struct ClusteredIndex: @unchecked Sendable {
     public let summaryTerms: UnsafeRawBufferPointer
     public let summaryWeights: UnsafeBufferPointer<UInt8>
     public let summaryScales: UnsafeBufferPointer<Float>
+    /// The compact forward index (nil in clusters files written before it existed).
+    public let compact: Compact?
+
+    /// The compact forward index: per document a record of its terms and 8-bit weights.
+    public struct Compact: @unchecked Sendable {
+        public let offsets: UnsafeBufferPointer<UInt64>
+        public let records: UnsafeRawBufferPointer
+
+        /// The bytes of a record of `entries` entries with terms of `termWidth` bytes.
+        static func recordSize(entries: Int, termWidth: Int) -> Int { (8 + entries * (termWidth + 1) + 3) & ~3 }
+
+        /// The records of a forward index, in `storage`.
+        static func build<T: FixedWidthInteger & UnsignedInteger>(offsets forward: UnsafeBufferPointer<UInt64>,
+                                                                  terms: UnsafeBufferPointer<T>,
+                                                                  weights: UnsafeBufferPointer<Float>,
+                                                                  storage: HeapStorage) -> Compact {
+            let documents = forward.count - 1
+            let width = MemoryLayout<T>.size
+            let offsets = storage.allocate(UInt64.self, count: documents + 1)
+            var total = 0
+            for d in 0..<documents {
+                offsets[d] = UInt64(total)
+                total += recordSize(entries: Int(forward[d + 1] - forward[d]), termWidth: width)
+            }
+            offsets[documents] = UInt64(total)
+            let bytes = UnsafeMutableRawBufferPointer(storage.allocate(UInt8.self, count: total))
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)
+            for d in 0..<documents {
+                let first = Int(forward[d])
+                let m = Int(forward[d + 1]) - first
+                var top: Float = 0
+                for e in first..<(first + m) { top = max(top, weights[e]) }
+                let scale: Float = top > 0 ? top / 255 : 1
+                let at = Int(offsets[d])
+                bytes.storeBytes(of: UInt32(m).littleEndian, toByteOffset: at, as: UInt32.self)
+                bytes.storeBytes(of: scale, toByteOffset: at + 4, as: Float.self)
+                for i in 0..<m {
+                    bytes.storeBytes(of: terms[first + i].littleEndian, toByteOffset: at + 8 + i * width, as: T.self)
+                    let level = min(255, max(0, (weights[first + i] / scale).rounded()))
+                    bytes[at + 8 + m * width + i] = UInt8(level)
+                }
+            }
+            return Compact(offsets: UnsafeBufferPointer(offsets), records: UnsafeRawBufferPointer(bytes))
+        }
+    }
 
     /// Whether term numbers need 32 bits in a segment of `termCount` terms.
     static func isWide(termCount: Int) -> Bool { termCount > 1 << 16 }
@@ -140,7 +191,8 @@ public struct ClusteredIndex: @unchecked Sendable {
                 summaryOffsets: out.section(SegmentFiles.summaryOffsets, as: UInt64.self),
                 summaryTerms: UnsafeRawBufferPointer(out.section(summaryTag, as: T.self)),
                 summaryWeights: out.section(SegmentFiles.summaryWeights, as: UInt8.self),
-                summaryScales: out.section(SegmentFiles.summaryScales, as: Float.self))
+                summaryScales: out.section(SegmentFiles.summaryScales, as: Float.self),
+                compact: builder.compact)
         }
         return isWide(termCount: postings.termCount) ? make(UInt32.self) : make(UInt16.self)
     }
@@ -197,6 +249,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             next = []
             let forward = Forward(offsets: UnsafeBufferPointer(offsets), terms: UnsafeBufferPointer(terms),
                                   weights: UnsafeBufferPointer(weights))
+            compact = Compact.build(offsets: forward.offsets, terms: forward.terms, weights: forward.weights, storage: storage)
 
             // Each document's heaviest terms, which decide its block (ties: the lower term).
             let m = settings.assignmentTerms
@@ -252,6 +305,7 @@ public struct ClusteredIndex: @unchecked Sendable {
         }
 
         let forward: Forward<T>
+        let compact: Compact
         var wide: Bool { T.self == UInt32.self }
         let termCount: Int
         let blockCount: Int
@@ -274,7 +328,9 @@ public struct ClusteredIndex: @unchecked Sendable {
         var layouts: [SectionLayout] {
             [SectionLayout(SegmentFiles.forwardOffsets, UInt64.self, count: forward.offsets.count),
              SectionLayout(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16, T.self, count: forward.terms.count),
-             SectionLayout(SegmentFiles.forwardWeights, Float.self, count: forward.weights.count)] + blockLayouts
+             SectionLayout(SegmentFiles.forwardWeights, Float.self, count: forward.weights.count),
+             SectionLayout(SegmentFiles.compactOffsets, UInt64.self, count: compact.offsets.count),
+             SectionLayout(SegmentFiles.compactRecords, UInt8.self, count: compact.records.count)] + blockLayouts
         }
 
         /// Writes the forward index's sections to `out`.
@@ -282,6 +338,8 @@ public struct ClusteredIndex: @unchecked Sendable {
             try out.append(SegmentFiles.forwardOffsets, forward.offsets)
             try out.append(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16, forward.terms)
             try out.append(SegmentFiles.forwardWeights, forward.weights)
+            try out.append(SegmentFiles.compactOffsets, compact.offsets)
+            try out.append(SegmentFiles.compactRecords, compact.records.bindMemory(to: UInt8.self))
         }
 
         /// Writes the blocks and summaries to `out`, chunk by chunk, letting go of each.
@@ -561,8 +619,10 @@ public struct ClusteredIndex: @unchecked Sendable {
         return [SectionSource(SegmentFiles.forwardOffsets, documentOffsets),
                 wide ? SectionSource(termTag, documentTerms.bindMemory(to: UInt32.self))
                      : SectionSource(termTag, documentTerms.bindMemory(to: UInt16.self)),
-                SectionSource(SegmentFiles.forwardWeights, documentWeights),
-                SectionSource(SegmentFiles.termBlocks, termBlocks),
+                SectionSource(SegmentFiles.forwardWeights, documentWeights)]
+            + (compact.map { [SectionSource(SegmentFiles.compactOffsets, $0.offsets),
+                              SectionSource(SegmentFiles.compactRecords, $0.records.bindMemory(to: UInt8.self))] } ?? [])
+            + [SectionSource(SegmentFiles.termBlocks, termBlocks),
                 SectionSource(SegmentFiles.clusterBlockOffsets, blockOffsets),
                 SectionSource(SegmentFiles.clusterBlockDocs, blockDocs),
                 SectionSource(SegmentFiles.summaryOffsets, summaryOffsets),
@@ -590,13 +650,30 @@ public struct ClusteredIndex: @unchecked Sendable {
             summaryOffsets: try file.section(SegmentFiles.summaryOffsets, as: UInt64.self),
             summaryTerms: try raw(SegmentFiles.summaryTerms16, SegmentFiles.summaryTerms32),
             summaryWeights: try file.section(SegmentFiles.summaryWeights, as: UInt8.self),
-            summaryScales: try file.section(SegmentFiles.summaryScales, as: Float.self))
+            summaryScales: try file.section(SegmentFiles.summaryScales, as: Float.self),
+            compact: file.hasSection(SegmentFiles.compactOffsets)
+                ? Compact(offsets: try file.section(SegmentFiles.compactOffsets, as: UInt64.self),
+                          records: UnsafeRawBufferPointer(try file.section(SegmentFiles.compactRecords, as: UInt8.self)))
+                : nil)
         let width = wide ? 4 : 2
         let path = file.path
         try IndexDirectory.expect(c.documentOffsets.count == documents + 1, path, "forward index does not hold \(documents) documents")
         try IndexDirectory.checkOffsets(c.documentOffsets, total: postings.docs.count, path: path, what: "forward index")
         try IndexDirectory.expect(c.documentTerms.count == postings.docs.count * width && c.documentWeights.count == postings.docs.count,
                                   path, "forward index does not hold the segment's \(postings.docs.count) postings")
+        if let compact = c.compact {
+            try IndexDirectory.expect(compact.offsets.count == documents + 1, path, "compact forward index does not hold \(documents) documents")
+            try IndexDirectory.checkOffsets(compact.offsets, total: compact.records.count, path: path, what: "compact forward index")
+            // Each record's size follows from the forward index, so a search reading a record's
+            // count and entries stays inside it.
+            for d in 0..<documents {
+                let m = Int(c.documentOffsets[d + 1] - c.documentOffsets[d])
+                let at = Int(compact.offsets[d])
+                guard Int(compact.offsets[d + 1]) - at == Compact.recordSize(entries: m, termWidth: width),
+                      Int(UInt32(littleEndian: compact.records.loadUnaligned(fromByteOffset: at, as: UInt32.self))) == m
+                else { throw IndexError.corrupt(path: path, "compact forward record of document \(d) does not match its \(m) entries") }
+            }
+        }
         try IndexDirectory.expect(c.termBlocks.count == postings.termCount + 1, path, "block table does not cover every term")
         let blocks = c.summaryScales.count
         try IndexDirectory.checkOffsets(c.termBlocks, total: blocks, path: path, what: "term block")
@@ -611,8 +688,20 @@ public struct ClusteredIndex: @unchecked Sendable {
             func termsInRange<T: FixedWidthInteger>(_ raw: UnsafeRawBufferPointer, _: T.Type) -> Bool {
                 raw.bindMemory(to: T.self).allSatisfy { Int($0) < limit }
             }
+            func compactTermsInRange<T: FixedWidthInteger>(_: T.Type) -> Bool {
+                guard let compact = c.compact else { return true }
+                for d in 0..<documents {
+                    let at = Int(compact.offsets[d]) + 8
+                    for i in 0..<Int(c.documentOffsets[d + 1] - c.documentOffsets[d]) {
+                        if Int(T(littleEndian: compact.records.loadUnaligned(fromByteOffset: at + i * width, as: T.self))) >= limit { return false }
+                    }
+                }
+                return true
+            }
             let termsOK = wide ? termsInRange(c.documentTerms, UInt32.self) && termsInRange(c.summaryTerms, UInt32.self)
+                                 && compactTermsInRange(UInt32.self)
                                : termsInRange(c.documentTerms, UInt16.self) && termsInRange(c.summaryTerms, UInt16.self)
+                                 && compactTermsInRange(UInt16.self)
             try IndexDirectory.expect(termsOK, path, "a forward-index or summary entry names a term past the segment's \(limit)")
             try IndexDirectory.expect(c.blockDocs.allSatisfy { Int($0) < documents }, path,
                                       "a block names a document past the segment's \(documents)")

@@ -262,6 +262,8 @@ enum SegmentFiles {
     static let forwardTerms16 = FourCC("FT16")
     static let forwardTerms32 = FourCC("FT32")
     static let forwardWeights = FourCC("FWGT")
+    static let compactOffsets = FourCC("FQOF")
+    static let compactRecords = FourCC("FQRC")
     static let termBlocks = FourCC("CTBL")
     static let clusterBlockOffsets = FourCC("CBOF")
     static let clusterBlockDocs = FourCC("CBDC")

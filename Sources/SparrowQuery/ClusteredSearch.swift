@@ -51,6 +51,15 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
             : sparrow_forward_score32(UnsafeRawPointer(terms).assumingMemoryBound(to: UInt32.self), weights, n, dense)
     }
 
+    /// How many candidates with the best approximate scores are rescored exactly for a top-k.
+    static func rescored(k: Int) -> Int { 2 * k }
+
+    /// A document's approximate score from its compact record (``sparrow_compact_score16``).
+    @inline(__always)
+    func compactScore(_ record: UnsafeRawPointer, _ dense: UnsafeMutablePointer<Float>) -> Float {
+        T.self == UInt16.self ? sparrow_compact_score16(record, dense) : sparrow_compact_score32(record, dense)
+    }
+
     func run(_ query: SparseVector, termCount: Int, documentCount: Int, approximation: Approximation,
              into top: inout TopK, scratch: QueryScratch) {
         let dense = scratch.denseQuery(termCount)
@@ -74,6 +83,26 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         var scored = 0
         var blocksScored = 0
         var touchedWords: [Int] = []
+        // Approximate knobs score candidates through the compact forward index: `leaders` keeps
+        // the best k approximate scores (its k-th is the bar a block must reach, as `top`'s is
+        // on the exact path) and `candidates` the best `rescored`, whose exact scores decide.
+        let compact = approximation.isExact ? nil : layout.compact
+        let compactOffsets = compact?.offsets.baseAddress
+        let records = compact?.records.baseAddress
+        var leaders = TopK(k: compact == nil ? 1 : top.k)
+        var candidates = TopK(k: compact == nil ? 1 : Self.rescored(k: top.k))
+        @inline(__always) func reaches(_ bound: Float) -> Bool {
+            top.mightEnter(bound: bound) && (compact == nil || leaders.mightEnter(bound: bound))
+        }
+        /// Starts loading the first cache lines of document `d`'s compact record.
+        @inline(__always) func prefetchRecord(of d: Int) {
+            var byte = Int(compactOffsets![d])
+            let end = Int(compactOffsets![d + 1])
+            while byte < end {
+                sparrow_prefetch(records! + byte)
+                byte &+= 64
+            }
+        }
         /// Starts loading the first cache lines of document `d`'s forward-index entries.
         @inline(__always) func prefetchEntries(of d: Int) {
             let first = Int(documentOffsets[d])
@@ -101,11 +130,11 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 let e = Int(summaryOffsets[b])
                 let bound = summaryDot(summaryTerms + e, summaryWeights! + e, Int(summaryOffsets[b + 1]) &- e, dense)
                     * summaryScales![b]
-                if top.mightEnter(bound: bound * inverse) { order.append((bound, UInt32(b))) }
+                if reaches(bound * inverse) { order.append((bound, UInt32(b))) }
             }
             order.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.block < $1.block }
             for (bound, block) in order {
-                if !top.mightEnter(bound: bound * inverse) { break }
+                if !reaches(bound * inverse) { break }
                 blocksScored &+= 1
                 let b = Int(block)
                 var i = Int(blockOffsets[b])
@@ -113,23 +142,50 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 // The forward index is far larger than the caches and a block's documents are
                 // scattered in it: the block's offsets are fetched first, then each document's
                 // entries while the one before it is scored.
-                for j in i..<stop { sparrow_prefetch(documentOffsets + Int(blockDocs![j])) }
-                prefetchEntries(of: Int(blockDocs![i]))
+                if compact == nil {
+                    for j in i..<stop { sparrow_prefetch(documentOffsets + Int(blockDocs![j])) }
+                    prefetchEntries(of: Int(blockDocs![i]))
+                } else {
+                    for j in i..<stop { sparrow_prefetch(compactOffsets! + Int(blockDocs![j])) }
+                    prefetchRecord(of: Int(blockDocs![i]))
+                }
                 while i < stop {
                     let d = Int(blockDocs![i])
                     i &+= 1
-                    if i < stop { prefetchEntries(of: Int(blockDocs![i])) }
+                    if i < stop {
+                        if compact == nil { prefetchEntries(of: Int(blockDocs![i])) } else { prefetchRecord(of: Int(blockDocs![i])) }
+                    }
                     let word = d &>> 6
                     let bit = UInt64(1) &<< UInt64(d & 63)
                     if visited[word] & bit != 0 { continue }
                     if visited[word] == 0 { touchedWords.append(word) }
                     visited[word] |= bit
+                    if compact != nil {
+                        let record = UnsafeRawPointer(records! + Int(compactOffsets![d]))
+                        scored &+= Int(record.loadUnaligned(as: UInt32.self))
+                        let s = compactScore(record, dense)
+                        guard s > 0 else { continue }
+                        if leaders.mightEnter(bound: s) { leaders.push(DocID(UInt32(d)), s) }
+                        if candidates.mightEnter(bound: s) { candidates.push(DocID(UInt32(d)), s) }
+                        continue
+                    }
                     let e = Int(documentOffsets[d])
                     let last = Int(documentOffsets[d + 1])
                     scored &+= last &- e
                     let s = forwardScore(documentTerms + e, documentWeights! + e, last &- e, dense)
                     if s > 0 && top.mightEnter(bound: s) { top.push(DocID(UInt32(d)), s) }
                 }
+            }
+        }
+        if compact != nil {
+            // The candidates' exact scores, from the forward index, as on the exact path.
+            let best = candidates.sorted()
+            for c in best { prefetchEntries(of: Int(c.doc.rawValue)) }
+            for c in best {
+                let d = Int(c.doc.rawValue)
+                let e = Int(documentOffsets[d])
+                let s = forwardScore(documentTerms + e, documentWeights! + e, Int(documentOffsets[d + 1]) &- e, dense)
+                if s > 0 && top.mightEnter(bound: s) { top.push(c.doc, s) }
             }
         }
         for t in query.terms { dense[Int(t)] = 0 }

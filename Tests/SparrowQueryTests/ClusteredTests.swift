@@ -136,24 +136,51 @@ struct ClusteredTests {
         #expect(error?.code == .corrupt && error?.description.contains(".clusters") == true, "\(String(describing: error))")
         #expect(!SearchIndex.check(at: dir + "/i").isSound)
 
-        // Valid checksum, one summary weight changed: only a rebuild from the postings tells.
-        writeFile(path, original)
-        try withExtendedLifetime(try IndexDirectory.open(dir + "/i")) { opened in
-            let sections = try #require(opened.segments[0].segment.clusters).sections
-            let at = try #require(sections.firstIndex { $0.tag == SegmentFiles.summaryWeights })
-            var weights = Array(sections[at].bytes)
-            weights[weights.count / 2] ^= 0x01
-            let writer = try SectionFileWriter(path: path + ".new", kind: SegmentFiles.clusters.kind, sections: sections.map(\.layout))
-            for (i, s) in sections.enumerated() {
-                if i == at { try writer.append(s.tag, weights) } else { try writer.append(s.tag, s.bytes) }
+        /// Writes the file again with a valid checksum and one byte of section `tag` changed.
+        func rewrite(_ tag: FourCC, at position: (Int) -> Int, change: (inout UInt8) -> Void) throws {
+            writeFile(path, original)
+            try withExtendedLifetime(try IndexDirectory.open(dir + "/i")) { opened in
+                let sections = try #require(opened.segments[0].segment.clusters).sections
+                let at = try #require(sections.firstIndex { $0.tag == tag })
+                var bytes = Array(sections[at].bytes)
+                change(&bytes[position(bytes.count)])
+                let writer = try SectionFileWriter(path: path + ".new", kind: SegmentFiles.clusters.kind, sections: sections.map(\.layout))
+                for (i, s) in sections.enumerated() {
+                    if i == at { try writer.append(s.tag, bytes) } else { try writer.append(s.tag, s.bytes) }
+                }
+                try writer.finish()
             }
-            try writer.finish()
+            #expect(rename(path + ".new", path) == 0)
         }
-        #expect(rename(path + ".new", path) == 0)
-        let problems = SearchIndex.check(at: dir + "/i").problems
-        #expect(problems.contains { $0.contains("clustered layout differs") }, "\(problems)")
-        // Opening without checksums still refuses numbers that would leave their buffers.
-        #expect(throws: Never.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
+
+        // Valid checksum, one summary weight or one compact forward level changed: only a
+        // rebuild from the postings tells.
+        for tag in [SegmentFiles.summaryWeights, SegmentFiles.compactRecords] {
+            try rewrite(tag, at: { $0 - 1 }, change: { $0 ^= 0x01 })
+            let problems = SearchIndex.check(at: dir + "/i").problems
+            #expect(problems.contains { $0.contains("clustered layout differs") }, "\(tag): \(problems)")
+            // Opening without checksums still refuses numbers that would leave their buffers.
+            #expect(throws: Never.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
+        }
+        // A compact record whose entry count disagrees with the forward index would send a
+        // search past it: refused even without checksums.
+        try rewrite(SegmentFiles.compactRecords, at: { _ in 0 }, change: { $0 &+= 1 })
+        let error2 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
+        #expect(error2?.description.contains("compact forward record of document 0") == true, "\(String(describing: error2))")
+    }
+
+    @Test("approximate knobs return the exact scores of the hits they find", arguments: [UInt64(5), 6])
+    func approximateHitsHaveExactScores(seed: UInt64) throws {
+        let c = Self.corpus(seed: seed)
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        let naive = NaiveScorer(c.documents)
+        for q in c.queries {
+            for approximation in [Approximation(queryCut: 3, heapFactor: 1), Approximation(queryCut: 2, heapFactor: 1.3)] {
+                let hits = try index.search(q, k: 10, algorithm: .clustered, approximation: approximation)
+                for h in hits { #expect(naive.score(of: h.id, q) == h.score, "\(h.id): \(h.score) against \(naive.score(of: h.id, q))") }
+                #expect(hits.map(\.score) == hits.map(\.score).sorted(by: >))
+            }
+        }
     }
 
     @Test("bad knobs and settings are refused with a sentence")

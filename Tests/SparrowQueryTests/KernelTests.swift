@@ -40,7 +40,7 @@ struct KernelTests {
         }
     }
 
-    @Test("a summary's dot product is the sum of its products, to float rounding", arguments: [false, true])
+    @Test("a summary's dot product, and a compact record's score, are the sums of their products, to float rounding", arguments: [false, true])
     func summaryDot(portable: Bool) {
         sparrow_kernels_force_portable(portable ? 1 : 0)
         defer { sparrow_kernels_force_portable(0) }
@@ -52,7 +52,17 @@ struct KernelTests {
                 for i in 0..<length { want += Double(c.dense[Int(c.terms[i])]) * Double(c.levels[i]) }
                 let got16 = sparrow_summary_dot16(c.terms.map { UInt16($0) }, c.levels, length, c.dense)
                 let got32 = sparrow_summary_dot32(c.terms, c.levels, length, c.dense)
-                for got in [got16, got32] {
+                // The same entries as compact forward-index records (count, scale, terms, levels).
+                func record<T: FixedWidthInteger>(_ terms: [T]) -> [UInt8] {
+                    var bytes: [UInt8] = []
+                    withUnsafeBytes(of: UInt32(length).littleEndian) { bytes += $0 }
+                    withUnsafeBytes(of: Float(0.5)) { bytes += $0 }
+                    for t in terms { withUnsafeBytes(of: t.littleEndian) { bytes += $0 } }
+                    return bytes + c.levels + [0, 0, 0, 0]
+                }
+                let compact16 = sparrow_compact_score16(record(c.terms.map { UInt16($0) }), c.dense)
+                let compact32 = sparrow_compact_score32(record(c.terms), c.dense)
+                for got in [got16, got32, compact16 * 2, compact32 * 2] {
                     #expect(abs(Double(got) - want) <= 1e-5 * max(1, want), "length \(length): \(got) != \(want)")
                 }
             }

@@ -65,6 +65,13 @@ float sparrow_forward_score16(const uint16_t *terms, const float *weights, long 
 /// ``sparrow_forward_score16`` for 32-bit term numbers.
 float sparrow_forward_score32(const uint32_t *terms, const float *weights, long n, const float *dense);
 
+/// A document's approximate score from its compact forward-index record (see ClusteredIndex:
+/// u32 entry count m, f32 scale, m terms of 16 or 32 bits, m 8-bit levels): the sum of
+/// `dense[term] × level`, in any order, times the scale.
+float sparrow_compact_score16(const void *record, const float *dense);
+/// ``sparrow_compact_score16`` for records with 32-bit terms.
+float sparrow_compact_score32(const void *record, const float *dense);
+
 /// A block summary's dot product with a dense query, before its scale: the sum of
 /// `dense[terms[i]] × weights[i]` for i in 0..<n, in any order (a bound, not a score: the
 /// rounding is far inside the quantisation's upward margin).
