@@ -10,7 +10,7 @@
 #            or the 1M scale-up made as in Benchmarks/pruning.sh)
 #   QUERIES  {"id","vector"} JSONL (head -1000 ../shared/data/msmarco-dev-queries/splade-tiny/queries.jsonl)
 #   OUTDIR   where indexes, runs and summaries go (outside the repository)
-# CORE_ID (default 1) picks the core. Needs a release build (swift build -c release) and the peers'
+# CORE_ID (default 1) picks the core. REUSE=1 keeps indexes already in OUTDIR (their build logs stay). Needs a release build (swift build -c release) and the peers'
 # venv (../shared/tools/peers/install.sh VENV, VENV=${VENV:-$OUTDIR/../peers-venv}).
 set -euo pipefail
 DOCS=$1 QUERIES=$2 OUT=$3 WHAT=${4:-all}
@@ -23,10 +23,14 @@ CORE="taskset -c ${CORE_ID:-1}"
 
 if [[ $WHAT == sparrow || $WHAT == all ]]; then
   # Exact reference (the default index) and the exhaustive run the recalls are measured against.
-  /usr/bin/time -f "%e s %M KB" $CORE "$SPARROW" index --input "$DOCS" --output "$OUT/exact" -q --range-size 32 > "$OUT/build-exact.log" 2>&1
+  if [[ ${REUSE:-0} != 1 || ! -d $OUT/exact ]]; then
+    /usr/bin/time -f "%e s %M KB" $CORE "$SPARROW" index --input "$DOCS" --output "$OUT/exact" -q --range-size 32 > "$OUT/build-exact.log" 2>&1
+  fi
   $CORE "$SPARROW" search --index "$OUT/exact" --queries "$QUERIES" -k 10 --raw-scores --threads 1 --output "$OUT/exact.k10.trec"
   # The clustered layout with its defaults, built in one thread and in all (the same files).
-  /usr/bin/time -f "%e s %M KB" $CORE "$SPARROW" index --input "$DOCS" --output "$OUT/clustered" -q --layout clustered > "$OUT/build-clustered.log" 2>&1
+  if [[ ${REUSE:-0} != 1 || ! -d $OUT/clustered ]]; then
+    /usr/bin/time -f "%e s %M KB" $CORE "$SPARROW" index --input "$DOCS" --output "$OUT/clustered" -q --layout clustered > "$OUT/build-clustered.log" 2>&1
+  fi
   settings=()
   for qc in 3 5 8 10 15; do for hf in 0.7 0.8 0.9 1.0 1.2; do settings+=(--setting "clustered:query-cut=$qc,heap-factor=$hf"); done; done
   for r in 0.9 0.95 0.99; do settings+=(--setting "recall=$r"); done
