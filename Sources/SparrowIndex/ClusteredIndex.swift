@@ -126,6 +126,10 @@ public struct ClusteredIndex: @unchecked Sendable {
     public let summaryScales: UnsafeBufferPointer<Float>
     /// The compact forward index (nil in clusters files written before it existed).
     public let compact: Compact?
+    /// Beside `blockDocs`, where each document's compact record starts, in 4-byte units, so a
+    /// search reaches a candidate's record without first reading its offset (nil when the
+    /// records pass 16 GiB, or in files written before it existed).
+    public let blockRecords: UnsafeBufferPointer<UInt32>?
 
     /// The compact forward index: per document a record of its terms and 8-bit weights.
     public struct Compact: @unchecked Sendable {
@@ -192,7 +196,8 @@ public struct ClusteredIndex: @unchecked Sendable {
                 summaryTerms: UnsafeRawBufferPointer(out.section(summaryTag, as: T.self)),
                 summaryWeights: out.section(SegmentFiles.summaryWeights, as: UInt8.self),
                 summaryScales: out.section(SegmentFiles.summaryScales, as: Float.self),
-                compact: builder.compact)
+                compact: builder.compact,
+                blockRecords: builder.recordsFit ? out.section(SegmentFiles.clusterBlockRecords, as: UInt32.self) : nil)
         }
         return isWide(termCount: postings.termCount) ? make(UInt32.self) : make(UInt16.self)
     }
@@ -306,6 +311,8 @@ public struct ClusteredIndex: @unchecked Sendable {
 
         let forward: Forward<T>
         let compact: Compact
+        /// Whether every record's start fits a u32 count of 4-byte units.
+        var recordsFit: Bool { compact.records.count / 4 <= Int(UInt32.max) }
         var wide: Bool { T.self == UInt32.self }
         let termCount: Int
         let blockCount: Int
@@ -317,8 +324,9 @@ public struct ClusteredIndex: @unchecked Sendable {
         var blockLayouts: [SectionLayout] {
             [SectionLayout(SegmentFiles.termBlocks, UInt64.self, count: termCount + 1),
              SectionLayout(SegmentFiles.clusterBlockOffsets, UInt64.self, count: blockCount + 1),
-             SectionLayout(SegmentFiles.clusterBlockDocs, UInt32.self, count: keptCount),
-             SectionLayout(SegmentFiles.summaryOffsets, UInt64.self, count: blockCount + 1),
+             SectionLayout(SegmentFiles.clusterBlockDocs, UInt32.self, count: keptCount)]
+            + (recordsFit ? [SectionLayout(SegmentFiles.clusterBlockRecords, UInt32.self, count: keptCount)] : [])
+            + [SectionLayout(SegmentFiles.summaryOffsets, UInt64.self, count: blockCount + 1),
              SectionLayout(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, T.self, count: entryCount),
              SectionLayout(SegmentFiles.summaryWeights, UInt8.self, count: entryCount),
              SectionLayout(SegmentFiles.summaryScales, Float.self, count: blockCount)]
@@ -355,6 +363,9 @@ public struct ClusteredIndex: @unchecked Sendable {
                 try out.append(SegmentFiles.clusterBlockOffsets, part.blockOffsets.dropFirst().map { $0 + docs })
                 try out.append(SegmentFiles.summaryOffsets, part.summaryOffsets.dropFirst().map { $0 + entries })
                 try out.append(SegmentFiles.clusterBlockDocs, part.blockDocs)
+                if recordsFit {
+                    try out.append(SegmentFiles.clusterBlockRecords, part.blockDocs.map { UInt32(compact.offsets[Int($0)] / 4) })
+                }
                 try out.append(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, part.summaryTerms)
                 try out.append(SegmentFiles.summaryWeights, part.summaryWeights)
                 try out.append(SegmentFiles.summaryScales, part.summaryScales)
@@ -624,8 +635,9 @@ public struct ClusteredIndex: @unchecked Sendable {
                               SectionSource(SegmentFiles.compactRecords, $0.records.bindMemory(to: UInt8.self))] } ?? [])
             + [SectionSource(SegmentFiles.termBlocks, termBlocks),
                 SectionSource(SegmentFiles.clusterBlockOffsets, blockOffsets),
-                SectionSource(SegmentFiles.clusterBlockDocs, blockDocs),
-                SectionSource(SegmentFiles.summaryOffsets, summaryOffsets),
+                SectionSource(SegmentFiles.clusterBlockDocs, blockDocs)]
+            + (blockRecords.map { [SectionSource(SegmentFiles.clusterBlockRecords, $0)] } ?? [])
+            + [SectionSource(SegmentFiles.summaryOffsets, summaryOffsets),
                 wide ? SectionSource(summaryTag, summaryTerms.bindMemory(to: UInt32.self))
                      : SectionSource(summaryTag, summaryTerms.bindMemory(to: UInt16.self)),
                 SectionSource(SegmentFiles.summaryWeights, summaryWeights),
@@ -654,7 +666,9 @@ public struct ClusteredIndex: @unchecked Sendable {
             compact: file.hasSection(SegmentFiles.compactOffsets)
                 ? Compact(offsets: try file.section(SegmentFiles.compactOffsets, as: UInt64.self),
                           records: UnsafeRawBufferPointer(try file.section(SegmentFiles.compactRecords, as: UInt8.self)))
-                : nil)
+                : nil,
+            blockRecords: file.hasSection(SegmentFiles.clusterBlockRecords)
+                ? try file.section(SegmentFiles.clusterBlockRecords, as: UInt32.self) : nil)
         let width = wide ? 4 : 2
         let path = file.path
         try IndexDirectory.expect(c.documentOffsets.count == documents + 1, path, "forward index does not hold \(documents) documents")
@@ -675,6 +689,10 @@ public struct ClusteredIndex: @unchecked Sendable {
             }
         }
         try IndexDirectory.expect(c.termBlocks.count == postings.termCount + 1, path, "block table does not cover every term")
+        if let records = c.blockRecords {
+            try IndexDirectory.expect(c.compact != nil && records.count == c.blockDocs.count, path,
+                                      "block record starts do not match the blocks' documents")
+        }
         let blocks = c.summaryScales.count
         try IndexDirectory.checkOffsets(c.termBlocks, total: blocks, path: path, what: "term block")
         try IndexDirectory.expect(c.blockOffsets.count == blocks + 1 && c.summaryOffsets.count == blocks + 1, path,
@@ -705,6 +723,10 @@ public struct ClusteredIndex: @unchecked Sendable {
             try IndexDirectory.expect(termsOK, path, "a forward-index or summary entry names a term past the segment's \(limit)")
             try IndexDirectory.expect(c.blockDocs.allSatisfy { Int($0) < documents }, path,
                                       "a block names a document past the segment's \(documents)")
+            if let records = c.blockRecords, let compact = c.compact {
+                try IndexDirectory.expect(zip(records, c.blockDocs).allSatisfy { UInt64($0) * 4 == compact.offsets[Int($1)] }, path,
+                                          "a block's record start is not its document's compact record")
+            }
         }
         return c
     }

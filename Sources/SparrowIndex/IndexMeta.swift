@@ -267,6 +267,7 @@ enum SegmentFiles {
     static let termBlocks = FourCC("CTBL")
     static let clusterBlockOffsets = FourCC("CBOF")
     static let clusterBlockDocs = FourCC("CBDC")
+    static let clusterBlockRecords = FourCC("CBRO")
     static let summaryOffsets = FourCC("CSOF")
     static let summaryTerms16 = FourCC("CS16")
     static let summaryTerms32 = FourCC("CS32")

@@ -94,10 +94,17 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         @inline(__always) func reaches(_ bound: Float) -> Bool {
             top.mightEnter(bound: bound) && (compact == nil || leaders.mightEnter(bound: bound))
         }
-        /// Starts loading the first cache lines of document `d`'s compact record.
-        @inline(__always) func prefetchRecord(of d: Int) {
-            var byte = Int(compactOffsets![d])
-            let end = Int(compactOffsets![d + 1])
+        let blockRecords = compact == nil ? nil : layout.blockRecords?.baseAddress
+        /// Where the compact record of the document at `blockDocs[j]` starts: read beside the
+        /// document's number when the layout has the starts, else from the record offsets.
+        @inline(__always) func recordStart(_ j: Int) -> Int {
+            blockRecords != nil ? Int(blockRecords![j]) &* 4 : Int(compactOffsets![Int(blockDocs![j])])
+        }
+        /// Starts loading the first cache lines of the compact record of the document at
+        /// `blockDocs[j]`: 512 bytes (a record of ~150 entries) when the end is not at hand.
+        @inline(__always) func prefetchRecord(at j: Int) {
+            var byte = recordStart(j)
+            let end = blockRecords != nil ? byte &+ 512 : Int(compactOffsets![Int(blockDocs![j]) &+ 1])
             while byte < end {
                 sparrow_prefetch(records! + byte)
                 byte &+= 64
@@ -146,14 +153,14 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                     for j in i..<stop { sparrow_prefetch(documentOffsets + Int(blockDocs![j])) }
                     prefetchEntries(of: Int(blockDocs![i]))
                 } else {
-                    for j in i..<stop { sparrow_prefetch(compactOffsets! + Int(blockDocs![j])) }
-                    prefetchRecord(of: Int(blockDocs![i]))
+                    if blockRecords == nil { for j in i..<stop { sparrow_prefetch(compactOffsets! + Int(blockDocs![j])) } }
+                    prefetchRecord(at: i)
                 }
                 while i < stop {
                     let d = Int(blockDocs![i])
                     i &+= 1
                     if i < stop {
-                        if compact == nil { prefetchEntries(of: Int(blockDocs![i])) } else { prefetchRecord(of: Int(blockDocs![i])) }
+                        if compact == nil { prefetchEntries(of: Int(blockDocs![i])) } else { prefetchRecord(at: i) }
                     }
                     let word = d &>> 6
                     let bit = UInt64(1) &<< UInt64(d & 63)
@@ -161,7 +168,7 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                     if visited[word] == 0 { touchedWords.append(word) }
                     visited[word] |= bit
                     if compact != nil {
-                        let record = UnsafeRawPointer(records! + Int(compactOffsets![d]))
+                        let record = UnsafeRawPointer(records! + recordStart(i &- 1))
                         scored &+= Int(record.loadUnaligned(as: UInt32.self))
                         let s = compactScore(record, dense)
                         guard s > 0 else { continue }

@@ -167,6 +167,10 @@ struct ClusteredTests {
         try rewrite(SegmentFiles.compactRecords, at: { _ in 0 }, change: { $0 &+= 1 })
         let error2 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
         #expect(error2?.description.contains("compact forward record of document 0") == true, "\(String(describing: error2))")
+        // So would a block's record start that is not its document's record.
+        try rewrite(SegmentFiles.clusterBlockRecords, at: { _ in 0 }, change: { $0 &+= 1 })
+        let error3 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
+        #expect(error3?.description.contains("record start is not") == true, "\(String(describing: error3))")
     }
 
     @Test("approximate knobs return the exact scores of the hits they find", arguments: [UInt64(5), 6])
