@@ -110,6 +110,11 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 byte &+= 64
             }
         }
+        /// Document `d`'s exact score, from the float forward index.
+        @inline(__always) func exactScore(of d: Int) -> Float {
+            let e = Int(documentOffsets[d])
+            return forwardScore(documentTerms + e, documentWeights! + e, Int(documentOffsets[d + 1]) &- e, dense)
+        }
         /// Starts loading the first cache lines of document `d`'s forward-index entries.
         @inline(__always) func prefetchEntries(of d: Int) {
             let first = Int(documentOffsets[d])
@@ -176,10 +181,8 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                         if candidates.mightEnter(bound: s) { candidates.push(DocID(UInt32(d)), s) }
                         continue
                     }
-                    let e = Int(documentOffsets[d])
-                    let last = Int(documentOffsets[d + 1])
-                    scored &+= last &- e
-                    let s = forwardScore(documentTerms + e, documentWeights! + e, last &- e, dense)
+                    scored &+= Int(documentOffsets[d + 1] &- documentOffsets[d])
+                    let s = exactScore(of: d)
                     if s > 0 && top.mightEnter(bound: s) { top.push(DocID(UInt32(d)), s) }
                 }
             }
@@ -189,9 +192,7 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
             let best = candidates.sorted()
             for c in best { prefetchEntries(of: Int(c.doc.rawValue)) }
             for c in best {
-                let d = Int(c.doc.rawValue)
-                let e = Int(documentOffsets[d])
-                let s = forwardScore(documentTerms + e, documentWeights! + e, Int(documentOffsets[d + 1]) &- e, dense)
+                let s = exactScore(of: Int(c.doc.rawValue))
                 if s > 0 && top.mightEnter(bound: s) { top.push(c.doc, s) }
             }
         }
