@@ -449,23 +449,12 @@ void sparrow_softmax_rows(float *x, int rows, int width, float scale) {
     }
 }
 
-// The forward-index score of one document (see kernels.h). The multiplication and each addition
-// are separate, unfused float operations, as in the Swift scorers they must equal.
+// The clustered search's kernels (see kernels.h), each written once and instantiated for 16- and
+// 32-bit term numbers: SUFFIX names the width, LOAD8(p) loads eight terms as 32-bit lanes.
+// In the forward score, the multiplication and each addition are separate, unfused float
+// operations, as in the Swift scorers they must equal; a summary's dot product is a bound, and any
+// order of additions will do.
 #pragma clang fp contract(off)
-#define FORWARD_SCORE_PORTABLE(T)                                                                 \
-    float s = 0;                                                                                  \
-    for (long i = 0; i < n; i++) {                                                                \
-        float p = dense[terms[i]] * weights[i];                                                   \
-        if (p != 0) s += p;                                                                       \
-    }                                                                                             \
-    return s;
-
-static float forward_score16_portable(const uint16_t *terms, const float *weights, long n, const float *dense) {
-    FORWARD_SCORE_PORTABLE(uint16_t)
-}
-static float forward_score32_portable(const uint32_t *terms, const float *weights, long n, const float *dense) {
-    FORWARD_SCORE_PORTABLE(uint32_t)
-}
 
 #if defined(__x86_64__)
 // Adds the non-zero lanes of `p` to `s`, lowest lane first.
@@ -484,74 +473,6 @@ static inline float add_nonzero_lanes(float s, __m256 p) {
 }
 
 __attribute__((target("avx2,fma")))
-static float forward_score16_avx2(const uint16_t *terms, const float *weights, long n, const float *dense) {
-    float s = 0;
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256i index = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(terms + i)));
-        __m256 p = _mm256_mul_ps(_mm256_i32gather_ps(dense, index, 4), _mm256_loadu_ps(weights + i));
-        s = add_nonzero_lanes(s, p);
-    }
-    for (; i < n; i++) {
-        float p = dense[terms[i]] * weights[i];
-        if (p != 0) s += p;
-    }
-    return s;
-}
-
-__attribute__((target("avx2,fma")))
-static float forward_score32_avx2(const uint32_t *terms, const float *weights, long n, const float *dense) {
-    float s = 0;
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256i index = _mm256_loadu_si256((const __m256i *)(terms + i));
-        __m256 p = _mm256_mul_ps(_mm256_i32gather_ps(dense, index, 4), _mm256_loadu_ps(weights + i));
-        s = add_nonzero_lanes(s, p);
-    }
-    for (; i < n; i++) {
-        float p = dense[terms[i]] * weights[i];
-        if (p != 0) s += p;
-    }
-    return s;
-}
-#endif
-
-float sparrow_forward_score16(const uint16_t *terms, const float *weights, long n, const float *dense) {
-#if defined(__x86_64__)
-    if (use_avx2()) return forward_score16_avx2(terms, weights, n, dense);
-#endif
-    return forward_score16_portable(terms, weights, n, dense);
-}
-
-float sparrow_forward_score32(const uint32_t *terms, const float *weights, long n, const float *dense) {
-#if defined(__x86_64__)
-    if (use_avx2()) return forward_score32_avx2(terms, weights, n, dense);
-#endif
-    return forward_score32_portable(terms, weights, n, dense);
-}
-
-// A summary's dot product with the query (see kernels.h): any order of additions will do.
-#define SUMMARY_DOT_PORTABLE                                                                      \
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                         \
-    long i = 0;                                                                                   \
-    for (; i + 4 <= n; i += 4) {                                                                  \
-        s0 += dense[terms[i]] * (float)weights[i];                                                \
-        s1 += dense[terms[i + 1]] * (float)weights[i + 1];                                        \
-        s2 += dense[terms[i + 2]] * (float)weights[i + 2];                                        \
-        s3 += dense[terms[i + 3]] * (float)weights[i + 3];                                        \
-    }                                                                                             \
-    for (; i < n; i++) s0 += dense[terms[i]] * (float)weights[i];                                 \
-    return (s0 + s1) + (s2 + s3);
-
-static float summary_dot16_portable(const uint16_t *terms, const uint8_t *weights, long n, const float *dense) {
-    SUMMARY_DOT_PORTABLE
-}
-static float summary_dot32_portable(const uint32_t *terms, const uint8_t *weights, long n, const float *dense) {
-    SUMMARY_DOT_PORTABLE
-}
-
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma")))
 static inline __m256 summary_weights8(const uint8_t *weights) {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)weights)));
 }
@@ -564,67 +485,79 @@ static inline float sum8(__m256 v) {
     return _mm_cvtss_f32(x);
 }
 
-__attribute__((target("avx2,fma")))
-static float summary_dot16_avx2(const uint16_t *terms, const uint8_t *weights, long n, const float *dense) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i t0 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(terms + i)));
-        __m256i t1 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(terms + i + 8)));
-        a0 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, t0, 4), summary_weights8(weights + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, t1, 4), summary_weights8(weights + i + 8), a1);
+#define LOAD8_16(p) _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p)))
+#define LOAD8_32(p) _mm256_loadu_si256((const __m256i *)(p))
+#define CLUSTERED_KERNELS_AVX2(T, SUFFIX, LOAD8)                                                  \
+    __attribute__((target("avx2,fma")))                                                           \
+    static float forward_score##SUFFIX##_avx2(const T *terms, const float *weights, long n,       \
+                                              const float *dense) {                               \
+        float s = 0;                                                                              \
+        long i = 0;                                                                               \
+        for (; i + 8 <= n; i += 8) {                                                              \
+            __m256 q = _mm256_i32gather_ps(dense, LOAD8(terms + i), 4);                           \
+            s = add_nonzero_lanes(s, _mm256_mul_ps(q, _mm256_loadu_ps(weights + i)));             \
+        }                                                                                         \
+        for (; i < n; i++) {                                                                      \
+            float p = dense[terms[i]] * weights[i];                                               \
+            if (p != 0) s += p;                                                                   \
+        }                                                                                         \
+        return s;                                                                                 \
+    }                                                                                             \
+    __attribute__((target("avx2,fma")))                                                           \
+    static float summary_dot##SUFFIX##_avx2(const T *terms, const uint8_t *weights, long n,       \
+                                            const float *dense) {                                 \
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                \
+        long i = 0;                                                                               \
+        for (; i + 16 <= n; i += 16) {                                                            \
+            a0 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, LOAD8(terms + i), 4),                 \
+                                 summary_weights8(weights + i), a0);                              \
+            a1 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, LOAD8(terms + i + 8), 4),             \
+                                 summary_weights8(weights + i + 8), a1);                          \
+        }                                                                                         \
+        float s = sum8(_mm256_add_ps(a0, a1));                                                    \
+        for (; i < n; i++) s += dense[terms[i]] * (float)weights[i];                              \
+        return s;                                                                                 \
     }
-    float s = sum8(_mm256_add_ps(a0, a1));
-    for (; i < n; i++) s += dense[terms[i]] * (float)weights[i];
-    return s;
-}
+CLUSTERED_KERNELS_AVX2(uint16_t, 16, LOAD8_16)
+CLUSTERED_KERNELS_AVX2(uint32_t, 32, LOAD8_32)
+#define USE_AVX2(call) if (use_avx2()) return call;
+#else
+#define USE_AVX2(call)
+#endif
 
-__attribute__((target("avx2,fma")))
-static float summary_dot32_avx2(const uint32_t *terms, const uint8_t *weights, long n, const float *dense) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i t0 = _mm256_loadu_si256((const __m256i *)(terms + i));
-        __m256i t1 = _mm256_loadu_si256((const __m256i *)(terms + i + 8));
-        a0 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, t0, 4), summary_weights8(weights + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_i32gather_ps(dense, t1, 4), summary_weights8(weights + i + 8), a1);
+#define CLUSTERED_KERNELS(T, SUFFIX)                                                              \
+    float sparrow_forward_score##SUFFIX(const T *terms, const float *weights, long n,              \
+                                        const float *dense) {                                     \
+        USE_AVX2(forward_score##SUFFIX##_avx2(terms, weights, n, dense))                          \
+        float s = 0;                                                                              \
+        for (long i = 0; i < n; i++) {                                                            \
+            float p = dense[terms[i]] * weights[i];                                               \
+            if (p != 0) s += p;                                                                   \
+        }                                                                                         \
+        return s;                                                                                 \
+    }                                                                                             \
+    float sparrow_summary_dot##SUFFIX(const T *terms, const uint8_t *weights, long n,             \
+                                      const float *dense) {                                       \
+        USE_AVX2(summary_dot##SUFFIX##_avx2(terms, weights, n, dense))                            \
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                     \
+        long i = 0;                                                                               \
+        for (; i + 4 <= n; i += 4) {                                                              \
+            s0 += dense[terms[i]] * (float)weights[i];                                            \
+            s1 += dense[terms[i + 1]] * (float)weights[i + 1];                                    \
+            s2 += dense[terms[i + 2]] * (float)weights[i + 2];                                    \
+            s3 += dense[terms[i + 3]] * (float)weights[i + 3];                                    \
+        }                                                                                         \
+        for (; i < n; i++) s0 += dense[terms[i]] * (float)weights[i];                             \
+        return (s0 + s1) + (s2 + s3);                                                             \
+    }                                                                                             \
+    /* A compact record: u32 count m, f32 scale, m terms, m levels (see ClusteredIndex). */        \
+    float sparrow_compact_score##SUFFIX(const void *record, const float *dense) {                 \
+        uint32_t m;                                                                               \
+        float scale;                                                                              \
+        memcpy(&m, record, 4);                                                                    \
+        memcpy(&scale, (const char *)record + 4, 4);                                              \
+        const T *terms = (const T *)((const char *)record + 8);                                   \
+        return sparrow_summary_dot##SUFFIX(terms, (const uint8_t *)(terms + m), m, dense) * scale; \
     }
-    float s = sum8(_mm256_add_ps(a0, a1));
-    for (; i < n; i++) s += dense[terms[i]] * (float)weights[i];
-    return s;
-}
-#endif
-
-float sparrow_summary_dot16(const uint16_t *terms, const uint8_t *weights, long n, const float *dense) {
-#if defined(__x86_64__)
-    if (use_avx2()) return summary_dot16_avx2(terms, weights, n, dense);
-#endif
-    return summary_dot16_portable(terms, weights, n, dense);
-}
-
-float sparrow_summary_dot32(const uint32_t *terms, const uint8_t *weights, long n, const float *dense) {
-#if defined(__x86_64__)
-    if (use_avx2()) return summary_dot32_avx2(terms, weights, n, dense);
-#endif
-    return summary_dot32_portable(terms, weights, n, dense);
-}
-
-// A compact forward-index record's approximate score (see kernels.h): the dot product of its
-// 8-bit levels with the query, by the summaries' kernels, times its scale.
-float sparrow_compact_score16(const void *record, const float *dense) {
-    uint32_t m;
-    float scale;
-    memcpy(&m, record, 4);
-    memcpy(&scale, (const char *)record + 4, 4);
-    const uint16_t *terms = (const uint16_t *)((const char *)record + 8);
-    return sparrow_summary_dot16(terms, (const uint8_t *)(terms + m), m, dense) * scale;
-}
-
-float sparrow_compact_score32(const void *record, const float *dense) {
-    uint32_t m;
-    float scale;
-    memcpy(&m, record, 4);
-    memcpy(&scale, (const char *)record + 4, 4);
-    const uint32_t *terms = (const uint32_t *)((const char *)record + 8);
-    return sparrow_summary_dot32(terms, (const uint8_t *)(terms + m), m, dense) * scale;
-}
+CLUSTERED_KERNELS(uint16_t, 16)
+CLUSTERED_KERNELS(uint32_t, 32)
