@@ -41,7 +41,7 @@ let package = Package(
         // Core value types and protocols; no I/O, imports nothing of ours.
         .target(name: "SparrowCore", swiftSettings: engineSettings),
         // On-disk index: builder, segment files, memory-mapped reader, posting cursors.
-        .target(name: "SparrowIndex", dependencies: ["SparrowCore", "CZlib"], swiftSettings: engineSettings, linkerSettings: zlib),
+        .target(name: "SparrowIndex", dependencies: ["SparrowCore", "CZlib", "CKernels"], swiftSettings: engineSettings, linkerSettings: zlib),
         // Query algorithms, generic over the cursor protocols.
         .target(name: "SparrowQuery", dependencies: ["SparrowCore", "SparrowIndex", "CKernels"], swiftSettings: engineSettings),
         // Matrix kernels for the encoder (AVX2/FMA chosen at run time, portable C otherwise).

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 import SparrowCore
@@ -414,6 +415,13 @@ public struct ClusteredIndex: @unchecked Sendable {
         var touched: [UInt32] = []
         var levels: [UInt8] = []
         var chosen: [(term: UInt32, level: UInt8)] = []
+        /// Whether a summary's entries are put in term order through `bitmap` (small vocabularies).
+        let orderByBitmap: Bool
+        /// One bit per term (all zero between summaries), and each marked term's level.
+        var bitmap: [UInt64]
+        var levelOf: [UInt8]
+        var chosenTerms: [T] = []
+        var chosenLevels: [UInt8] = []
         var levelMass = [Double](repeating: 0, count: 256)
         var kept: [(doc: UInt32, weight: Float)] = []
         var entries: [(term: UInt32, centroid: Int32, weight: Float)] = []
@@ -429,6 +437,9 @@ public struct ClusteredIndex: @unchecked Sendable {
             runEnd = [Int32](repeating: 0, count: termCount)
             maxima = [Float](repeating: 0, count: termCount)
             stamps = [UInt32](repeating: 0, count: termCount)
+            orderByBitmap = termCount <= 1 << 17
+            bitmap = [UInt64](repeating: 0, count: orderByBitmap ? (termCount + 63) / 64 : 0)
+            levelOf = [UInt8](repeating: 0, count: orderByBitmap ? termCount : 0)
         }
 
         mutating func build(term t: Int, postings: PostingLists,
@@ -511,40 +522,59 @@ public struct ClusteredIndex: @unchecked Sendable {
                 let byWeight = (0..<blockCount).sorted { centroidWeights[$0] != centroidWeights[$1] ? centroidWeights[$0] > centroidWeights[$1] : $0 < $1 }
                 scores = [Float](repeating: 0, count: blockCount)
                 hit = [Bool](repeating: false, count: blockCount)
-                for (i, posting) in kept.enumerated() {
-                    let d = Int(posting.doc)
-                    hits.removeAll(keepingCapacity: true)
-                    for j in 0..<Int(cut.count[d]) {
-                        let u = Int(cut.terms[d * m + j])
-                        guard u != t, runStart[u] >= 0 else { continue }
-                        let w = cut.weights[d * m + j]
-                        for r in Int(runStart[u])..<Int(runEnd[u]) {
-                            let c = Int(entries[r].centroid)
-                            if !hit[c] {
-                                hit[c] = true
-                                hits.append(Int32(c))
-                                scores[c] = posting.weight * centroidWeights[c]
+                if hits.count < blockCount { hits = [Int32](repeating: 0, count: blockCount) }
+                // Unchecked buffers: this loop is most of a build's time after the summaries.
+                scores.withUnsafeMutableBufferPointer { scores in
+                hit.withUnsafeMutableBufferPointer { hit in
+                hits.withUnsafeMutableBufferPointer { hits in
+                assignment.withUnsafeMutableBufferPointer { assignment in
+                entries.withUnsafeBufferPointer { entries in
+                runStart.withUnsafeBufferPointer { runStart in
+                runEnd.withUnsafeBufferPointer { runEnd in
+                cut.terms.withUnsafeBufferPointer { cutTerms in
+                cut.weights.withUnsafeBufferPointer { cutWeights in
+                    for (i, posting) in kept.enumerated() {
+                        let d = Int(posting.doc)
+                        // The heaviest terms of documents a few places on (scattered in memory).
+                        if i &+ 4 < kept.count {
+                            let ahead = Int(kept[i &+ 4].doc) &* m
+                            sparrow_prefetch(cutTerms.baseAddress! + ahead)
+                            sparrow_prefetch(cutWeights.baseAddress! + ahead)
+                        }
+                        var hitCount = 0
+                        for j in 0..<Int(cut.count[d]) {
+                            let u = Int(cutTerms[d &* m &+ j])
+                            guard u != t, runStart[u] >= 0 else { continue }
+                            let w = cutWeights[d &* m &+ j]
+                            for r in Int(runStart[u])..<Int(runEnd[u]) {
+                                let c = Int(entries[r].centroid)
+                                if !hit[c] {
+                                    hit[c] = true
+                                    hits[hitCount] = Int32(c)
+                                    hitCount &+= 1
+                                    scores[c] = posting.weight * centroidWeights[c]
+                                }
+                                scores[c] += w * entries[r].weight
                             }
-                            scores[c] += w * entries[r].weight
                         }
-                    }
-                    var best = -1
-                    var bestScore: Float = 0
-                    for c in byWeight where !hit[c] {
-                        best = c
-                        bestScore = posting.weight * centroidWeights[c]
-                        break
-                    }
-                    for c32 in hits {
-                        let c = Int(c32)
-                        if best < 0 || scores[c] > bestScore || (scores[c] == bestScore && c < best) {
+                        var best = -1
+                        var bestScore: Float = 0
+                        for c in byWeight where !hit[c] {
                             best = c
-                            bestScore = scores[c]
+                            bestScore = posting.weight * centroidWeights[c]
+                            break
                         }
-                        hit[c] = false
+                        for h in 0..<hitCount {
+                            let c = Int(hits[h])
+                            if best < 0 || scores[c] > bestScore || (scores[c] == bestScore && c < best) {
+                                best = c
+                                bestScore = scores[c]
+                            }
+                            hit[c] = false
+                        }
+                        assignment[i] = Int32(best)
                     }
-                    assignment[i] = Int32(best)
-                }
+                }}}}}}}}}
                 for entry in entries { runStart[Int(entry.term)] = -1 }
             }
 
@@ -557,6 +587,25 @@ public struct ClusteredIndex: @unchecked Sendable {
                 summarise(block, forward: forward, into: &out)
             }
             out.termBlocks.append(UInt64(out.blockOffsets.count - 1))
+        }
+
+        /// Starts loading document `d`'s forward-index entries.
+        @inline(__always)
+        static func prefetchEntries(of d: UInt32, _ forward: Forward<T>) {
+            let first = Int(forward.offsets[Int(d)])
+            let count = Int(forward.offsets[Int(d) + 1]) &- first
+            let terms = UnsafeRawPointer(forward.terms.baseAddress! + first)
+            let weights = UnsafeRawPointer(forward.weights.baseAddress! + first)
+            var byte = 0
+            while byte < count &* MemoryLayout<T>.stride {
+                sparrow_prefetch(terms + byte)
+                byte &+= 64
+            }
+            byte = 0
+            while byte < count &* 4 {
+                sparrow_prefetch(weights + byte)
+                byte &+= 64
+            }
         }
 
         /// Appends the summary of `block`: the maximum weight of each of its terms, quantised
@@ -576,7 +625,11 @@ public struct ClusteredIndex: @unchecked Sendable {
             touched.withUnsafeMutableBufferPointer { touched in
                 maxima.withUnsafeMutableBufferPointer { maxima in
                     stamps.withUnsafeMutableBufferPointer { stamps in
-                        for d in block {
+                        // The block's documents are scattered in a forward index far larger than
+                        // the caches: the next one's entries are fetched while one is read.
+                        Self.prefetchEntries(of: block[0], forward)
+                        for (i, d) in block.enumerated() {
+                            if i &+ 1 < block.count { Self.prefetchEntries(of: block[i &+ 1], forward) }
                             for e in Int(forward.offsets[Int(d)])..<Int(forward.offsets[Int(d) + 1]) {
                                 let u = Int(forward.terms[e])
                                 maxima[u] = max(maxima[u], forward.weights[e])
@@ -596,11 +649,21 @@ public struct ClusteredIndex: @unchecked Sendable {
             }
             let scale = RangeIndex.scale(maxWeight: top)
             if levels.count < distinct { levels = [UInt8](repeating: 0, count: touched.count) }
-            for i in 0..<distinct { levels[i] = RangeIndex.quantise(maxima[Int(touched[i])], scale: scale) }
+            let summaryMass = settings.summaryMass
+            levels.withUnsafeMutableBufferPointer { levels in
+                maxima.withUnsafeBufferPointer { maxima in
+                    touched.withUnsafeBufferPointer { touched in
+                        levelMass.withUnsafeMutableBufferPointer { levelMass in
+                            for i in 0..<distinct { levels[i] = RangeIndex.quantise(maxima[Int(touched[i])], scale: scale) }
+                            guard summaryMass < 1 else { return }
+                            for i in 0..<256 { levelMass[i] = 0 }
+                            for i in 0..<distinct { levelMass[Int(levels[i])] += Double(maxima[Int(touched[i])]) }
+                        }
+                    }
+                }
+            }
             var cutoff: UInt8 = 0
             if settings.summaryMass < 1 {
-                for i in 0..<256 { levelMass[i] = 0 }
-                for i in 0..<distinct { levelMass[Int(levels[i])] += Double(maxima[Int(touched[i])]) }
                 var sum: Double = 0
                 var level = 255
                 while level > 0 {
@@ -610,13 +673,58 @@ public struct ClusteredIndex: @unchecked Sendable {
                 }
                 cutoff = UInt8(level)
             }
-            chosen.removeAll(keepingCapacity: true)
-            for i in 0..<distinct where levels[i] >= cutoff { chosen.append((touched[i], levels[i])) }
-            chosen.sort { $0.term < $1.term }
-            for (u, q) in chosen {
-                out.summaryTerms.append(T(u))
-                out.summaryWeights.append(q)
+            // The kept entries in increasing term order: marked in a bitmap of the terms, which
+            // is then read word by word (cheaper than sorting them, as long as the vocabulary is
+            // not much larger than a block's terms), else sorted.
+            var kept = 0
+            if orderByBitmap {
+                if chosenTerms.count < distinct { chosenTerms = [T](repeating: 0, count: touched.count) }
+                if chosenLevels.count < distinct { chosenLevels = [UInt8](repeating: 0, count: touched.count) }
+                kept = bitmap.withUnsafeMutableBufferPointer { bitmap in
+                    levelOf.withUnsafeMutableBufferPointer { levelOf in
+                        var low = Int.max, high = -1, n = 0
+                        for i in 0..<distinct where levels[i] >= cutoff {
+                            let u = Int(touched[i])
+                            bitmap[u &>> 6] |= 1 &<< UInt64(u & 63)
+                            levelOf[u] = levels[i]
+                            low = min(low, u &>> 6)
+                            high = max(high, u &>> 6)
+                            n &+= 1
+                        }
+                        guard n > 0 else { return 0 }
+                        n = 0
+                        chosenTerms.withUnsafeMutableBufferPointer { terms in
+                            chosenLevels.withUnsafeMutableBufferPointer { out in
+                                for w in low...high {
+                                    var bits = bitmap[w]
+                                    bitmap[w] = 0
+                                    while bits != 0 {
+                                        let u = w &<< 6 | bits.trailingZeroBitCount
+                                        terms[n] = T(truncatingIfNeeded: u)
+                                        out[n] = levelOf[u]
+                                        n &+= 1
+                                        bits &= bits &- 1
+                                    }
+                                }
+                            }
+                        }
+                        return n
+                    }
+                }
+            } else {
+                chosen.removeAll(keepingCapacity: true)
+                for i in 0..<distinct where levels[i] >= cutoff { chosen.append((touched[i], levels[i])) }
+                chosen.sort { $0.term < $1.term }
+                kept = chosen.count
+                if chosenTerms.count < kept { chosenTerms = [T](repeating: 0, count: touched.count) }
+                if chosenLevels.count < kept { chosenLevels = [UInt8](repeating: 0, count: touched.count) }
+                for (i, entry) in chosen.enumerated() {
+                    chosenTerms[i] = T(entry.term)
+                    chosenLevels[i] = entry.level
+                }
             }
+            out.summaryTerms.append(contentsOf: chosenTerms[0..<kept])
+            out.summaryWeights.append(contentsOf: chosenLevels[0..<kept])
             out.summaryOffsets.append(UInt64(out.summaryTerms.count))
             out.summaryScales.append(scale)
             for u in touched[0..<distinct] { maxima[Int(u)] = 0 }

@@ -49,7 +49,12 @@ public struct RangeIndex: @unchecked Sendable {
     /// The smallest step `q` with `Float(q) × scale ≥ weight` (255 when `weight` is the list maximum).
     static func quantise(_ weight: Float, scale: Float) -> UInt8 {
         guard weight > 0 && scale > 0 else { return 0 }
-        var q = min(255.0, (Double(weight) / Double(scale)).rounded(.up))
+        // Rounded up without a call to `ceil` (this runs for every summary entry of a build); the
+        // quotient is positive, and anything from 256 up is cut to 255 anyway.
+        let quotient = min(256.0, Double(weight) / Double(scale))
+        var q = Double(Int(quotient))
+        if q < quotient { q += 1 }
+        q = min(255.0, q)
         while q < 255 && Float(q) * scale < weight { q += 1 }
         return UInt8(q)
     }
