@@ -104,12 +104,13 @@ static void gemm_avx2(int m, int n, int k, const float *a, int lda, const float 
     }
 }
 
-// Set by sparrow_kernels_force_portable, so tests can run the portable kernels on any machine.
-static _Atomic int force_portable = 0;
+// The widest instruction set a kernel may use (see sparrow_kernels_limit), so tests can run each
+// path on any machine that has it.
+static _Atomic int kernel_limit = 2;
 
 static int use_avx2(void) {
     // The CPU model is initialised by a constructor before main.
-    return !force_portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return kernel_limit >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #else
 static int use_avx2(void) { return 0; }
@@ -117,13 +118,15 @@ static int use_avx2(void) { return 0; }
 
 int sparrow_kernels_use_avx2(void) { return use_avx2(); }
 
-void sparrow_kernels_force_portable(int on) {
+void sparrow_kernels_limit(int level) {
 #if defined(__x86_64__)
-    force_portable = on != 0;
+    kernel_limit = level;
 #else
-    (void)on;
+    (void)level;
 #endif
 }
+
+void sparrow_kernels_force_portable(int on) { sparrow_kernels_limit(on ? 0 : 2); }
 
 void sparrow_gemm(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                   const float *bias, float *c, int ldc) {
@@ -520,9 +523,44 @@ static inline float sum8(__m256 v) {
     }
 CLUSTERED_KERNELS_AVX2(uint16_t, 16, LOAD8_16)
 CLUSTERED_KERNELS_AVX2(uint32_t, 32, LOAD8_32)
+
+// With AVX-512, a summary's dot product gathers sixteen query weights at a time, and its tail
+// is one masked step instead of a scalar loop.
+static int use_avx512(void) {
+    return kernel_limit >= 2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl");
+}
+#define LOAD16_16(p) _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p)))
+#define LOAD16_32(p) _mm512_loadu_si512((const void *)(p))
+#define MASKLOAD16_16(m, p) _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16((m), (p)))
+#define MASKLOAD16_32(m, p) _mm512_maskz_loadu_epi32((m), (p))
+#define SUMMARY_DOT_AVX512(T, SUFFIX, LOAD16, MASKLOAD16)                                           \
+    __attribute__((target("avx512f,avx512bw,avx512vl")))                                                 \
+    static float summary_dot##SUFFIX##_avx512(const T *terms, const uint8_t *weights, long n,     \
+                                              const float *dense) {                               \
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();                                \
+        long i = 0;                                                                               \
+        for (; i + 32 <= n; i += 32) {                                                            \
+            __m512 w0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(weights + i))));      \
+            __m512 w1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(weights + i + 16)))); \
+            a0 = _mm512_fmadd_ps(_mm512_i32gather_ps(LOAD16(terms + i), dense, 4), w0, a0);        \
+            a1 = _mm512_fmadd_ps(_mm512_i32gather_ps(LOAD16(terms + i + 16), dense, 4), w1, a1);   \
+        }                                                                                         \
+        for (; i < n; i += 16) {                                                                  \
+            __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);     \
+            __m512 w = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, weights + i))); \
+            __m512 q = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, MASKLOAD16(m, terms + i), dense, 4); \
+            a0 = _mm512_fmadd_ps(q, w, a0);                                                       \
+        }                                                                                         \
+        return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));                                       \
+    }
+SUMMARY_DOT_AVX512(uint16_t, 16, LOAD16_16, MASKLOAD16_16)
+SUMMARY_DOT_AVX512(uint32_t, 32, LOAD16_32, MASKLOAD16_32)
 #define USE_AVX2(call) if (use_avx2()) return call;
+#define USE_AVX512(call) if (use_avx512()) return call;
 #else
 #define USE_AVX2(call)
+#define USE_AVX512(call)
 #endif
 
 #define CLUSTERED_KERNELS(T, SUFFIX)                                                              \
@@ -538,6 +576,7 @@ CLUSTERED_KERNELS_AVX2(uint32_t, 32, LOAD8_32)
     }                                                                                             \
     float sparrow_summary_dot##SUFFIX(const T *terms, const uint8_t *weights, long n,             \
                                       const float *dense) {                                       \
+        USE_AVX512(summary_dot##SUFFIX##_avx512(terms, weights, n, dense))                        \
         USE_AVX2(summary_dot##SUFFIX##_avx2(terms, weights, n, dense))                            \
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                     \
         long i = 0;                                                                               \

@@ -2,8 +2,8 @@ import CKernels
 import SparrowCore
 import Testing
 
-/// The clustered search's C kernels against plain Swift loops, on both of their paths (AVX2 where
-/// the machine has it, and the portable C).
+/// The clustered search's C kernels against plain Swift loops, on each of their paths (AVX2 and
+/// AVX-512 where the machine has them, and the portable C).
 struct KernelTests {
     /// Random entries over a 300-term query in which about half the terms are zero.
     struct Case {
@@ -40,10 +40,12 @@ struct KernelTests {
         }
     }
 
-    @Test("a summary's dot product, and a compact record's score, are the sums of their products, to float rounding", arguments: [false, true])
-    func summaryDot(portable: Bool) {
-        sparrow_kernels_force_portable(portable ? 1 : 0)
-        defer { sparrow_kernels_force_portable(0) }
+    @Test("a summary's dot product, and a compact record's score, are the sums of their products, to float rounding",
+          arguments: [0, 1, 2])
+    func summaryDot(limit: Int32) {
+        // Each path the machine has: portable C, AVX2, AVX-512.
+        sparrow_kernels_limit(limit)
+        defer { sparrow_kernels_limit(2) }
         var generator = SeededRandom(seed: 11)
         for length in Array(0...40) + [150, 333] {
             for _ in 0..<20 {

@@ -52,6 +52,11 @@ int sparrow_kernels_use_avx2(void);
 /// available (for tests and comparisons); 0 restores the choice by CPU.
 void sparrow_kernels_force_portable(int on);
 
+/// The widest instruction set the kernels may use from now on, where the machine has it: 0 the
+/// portable C, 1 AVX2 and FMA, 2 (the default) also AVX-512 (F, BW and VL; today only the
+/// summaries' dot products and compact records' scores use it). For tests and comparisons.
+void sparrow_kernels_limit(int level);
+
 /// Asks the processor to start loading the cache line at `address` (for reading): the clustered
 /// search prefetches the next candidate's forward-index entries while it scores the current one.
 static inline void sparrow_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
