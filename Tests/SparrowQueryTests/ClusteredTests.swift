@@ -38,6 +38,41 @@ struct ClusteredTests {
         }
     }
 
+    /// Whether every summary's terms are strictly increasing (as ``ClusteredIndex`` documents).
+    static func summariesIncrease(_ layout: ClusteredIndex) -> Bool {
+        func check<T: FixedWidthInteger>(_: T.Type) -> Bool {
+            let terms = layout.summaryTerms(as: T.self)
+            for b in 0..<layout.summaryScales.count {
+                let range = Int(layout.summaryOffsets[b])..<Int(layout.summaryOffsets[b + 1])
+                for e in range.dropFirst() where terms[e - 1] >= terms[e] { return false }
+            }
+            return true
+        }
+        return layout.wide ? check(UInt32.self) : check(UInt16.self)
+    }
+
+    @Test("a vocabulary past 2^17 terms (32-bit term numbers, summaries ordered by sorting) is searched exactly")
+    func wideVocabulary() throws {
+        let c = RandomCorpus(seed: 9, documentCount: 4000, vocabularySize: 4_000_000, termsPerDocument: 40...60,
+                             queryCount: 40, termsPerQuery: 3...25, weights: .skewed)
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: .lossless()))
+        let segment = try #require(index.segments.views.first?.segment)
+        let layout = try #require(segment.clusters)
+        #expect(layout.wide)
+        #expect(segment.postings.termCount > 1 << 17, "only \(segment.postings.termCount) terms")
+        #expect(Self.summariesIncrease(layout))
+        let narrow = try SearchIndex.build(records: Self.corpus(seed: 4).documents, options: BuildOptions(clustered: .lossless()))
+        #expect(try Self.summariesIncrease(#require(narrow.segments.views.first?.segment.clusters)))
+        for q in c.queries {
+            let exact = try index.search(q, k: 10, algorithm: .exhaustiveTAAT)
+            #expect(try index.search(q, k: 10, algorithm: .clustered, approximation: .exact) == exact)
+            // Approximate knobs score through the 32-bit compact records, and rescore exactly.
+            let approximate = try index.search(q.query, k: 10, recall: 0.95)
+            let scores = Dictionary(exact.map { ($0.id, $0.score) }, uniquingKeysWith: { a, _ in a })
+            for hit in approximate { if let s = scores[hit.id] { #expect(s == hit.score) } }
+        }
+    }
+
     @Test("approximation visits fewer blocks and reads fewer documents than the exact knobs")
     func approximationPrunes() throws {
         let c = Self.corpus(seed: 4)
