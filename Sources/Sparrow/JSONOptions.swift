@@ -175,7 +175,7 @@ public struct CollectionSpec: Sendable {
         if let c = m.value("clustered") {
             guard settings.clustered != nil else { throw FieldError("clustered", "needs \"layout\": \"clustered\"") }
             let cm = try JSONMembers(c, path: "clustered", allowed: ["postings_per_term", "block_fraction", "summary_mass", "seed",
-                                                                     "min_documents"])
+                                                                     "min_documents", "summaries_by_term"])
             if let n = try cm.integer("postings_per_term", in: 0...Int(Int32.max)) { settings.clustered!.postingsPerTerm = n }
             // Each fraction is checked as it is set (the defaults are valid), so a problem is its own.
             for (key, knob) in [("block_fraction", \ClusterSettings.blockFraction), ("summary_mass", \.summaryMass)] {
@@ -185,6 +185,7 @@ public struct CollectionSpec: Sendable {
             }
             if let s = try cm.integer("seed", in: 0...Int.max) { settings.clustered!.seed = UInt64(s) }
             if let n = try cm.integer("min_documents", in: 0...Int(Int32.max)) { settings.clustered!.minDocuments = n }
+            if let b = try cm.bool("summaries_by_term") { settings.clustered!.summariesByTerm = b }
         }
         if let spec = try m.string("encoder") {
             guard spec.hasPrefix("splade:"), spec.count > 7 else {

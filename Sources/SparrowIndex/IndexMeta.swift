@@ -273,6 +273,11 @@ enum SegmentFiles {
     static let summaryTerms32 = FourCC("CS32")
     static let summaryWeights = FourCC("CSWT")
     static let summaryScales = FourCC("CSSC")
+    static let termSummaryLists = FourCC("CXLO")
+    static let termSummaryTerms16 = FourCC("CX16")
+    static let termSummaryTerms32 = FourCC("CX32")
+    static let termSummaryRuns = FourCC("CXRS")
+    static let termSummaryEntries = FourCC("CXEN")
 }
 
 /// `meta.json` carries its own checksum, so a damaged byte anywhere in it is detected:

@@ -6,7 +6,9 @@ import SparrowIndex
 ///
 /// 1. The query is spread into a dense vector over the segment's terms.
 /// 2. For each of the ``Approximation/queryCut`` heaviest query terms, heaviest first, every block
-///    of the term gets a bound: its summary's dot product with the query. The blocks whose bound
+///    of the term gets a bound: its summary's dot product with the query. With summaries by term
+///    (``ClusteredIndex/SummariesByTerm``) the bounds of all the list's blocks are summed from the
+///    runs of the query's terms; otherwise each summary is read whole. The blocks whose bound
 ///    reaches `heapFactor` × the k-th score are visited best bound first, stopping at the first
 ///    that no longer does.
 /// 3. A visited block's documents are scored through the forward index, each document once per
@@ -138,11 +140,51 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
             let first = Int(termBlocks[t])
             let end = Int(termBlocks[t + 1])
             order.removeAll(keepingCapacity: true)
-            for b in first..<end {
-                let e = Int(summaryOffsets[b])
-                let bound = summaryDot(summaryTerms + e, summaryWeights! + e, Int(summaryOffsets[b + 1]) &- e, dense)
-                    * summaryScales![b]
-                if reaches(bound * inverse) { order.append((bound, UInt32(b))) }
+            if let byTerm = layout.byTerm {
+                // Every block's bound at once, from the runs of the query's terms in the list's
+                // summaries by term.
+                let sums = scratch.bounds(end &- first)
+                let directory = byTerm.terms(as: T.self)
+                let d0 = Int(byTerm.lists[t])
+                let d1 = Int(byTerm.lists[t + 1])
+                let base = Int(summaryOffsets[first])
+                let count = Int(summaryOffsets[end]) &- base
+                let entries = byTerm.entries.baseAddress
+                let runs = byTerm.runs.baseAddress!
+                for (u, w) in zip(query.terms, query.weights) {
+                    // The first directory entry not below u.
+                    var low = d0
+                    var size = d1 &- d0
+                    while size > 0 {
+                        let half = size &>> 1
+                        if UInt32(directory[low &+ half]) < u {
+                            low = low &+ half &+ 1
+                            size = size &- half &- 1
+                        } else {
+                            size = half
+                        }
+                    }
+                    guard low < d1 && UInt32(directory[low]) == u else { continue }
+                    let runEnd = base &+ (low &+ 1 < d1 ? Int(runs[low &+ 1]) : count)
+                    var e = base &+ Int(runs[low])
+                    while e < runEnd {
+                        let entry = entries![e]
+                        sums[Int(entry &>> 8)] += w * Float(entry & 0xFF)
+                        e &+= 1
+                    }
+                }
+                for b in first..<end {
+                    let bound = sums[b &- first] * summaryScales![b]
+                    sums[b &- first] = 0
+                    if reaches(bound * inverse) { order.append((bound, UInt32(b))) }
+                }
+            } else {
+                for b in first..<end {
+                    let e = Int(summaryOffsets[b])
+                    let bound = summaryDot(summaryTerms + e, summaryWeights! + e, Int(summaryOffsets[b + 1]) &- e, dense)
+                        * summaryScales![b]
+                    if reaches(bound * inverse) { order.append((bound, UInt32(b))) }
+                }
             }
             order.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.block < $1.block }
             for (bound, block) in order {

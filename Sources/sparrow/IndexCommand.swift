@@ -48,11 +48,14 @@ struct IndexCommand: ParsableCommand {
             per kept posting) with a summary vector each (--summary-mass of its weight kept), and a
             forward index that scores candidates exactly. Search it with sparrow search --recall 0.95
             (or --algorithm clustered --query-cut N --heap-factor F). Not for --text collections.
+            --summaries-by-term also stores the summaries by term: approximate search 10-25% faster
+            at 1M documents, for a clusters file about twice as large.
 
             Examples:
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index --reorder --range-size 32
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-clustered --layout clustered --cluster-min-documents 0
+              sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-by-term --layout clustered --cluster-min-documents 0 --summaries-by-term
               sparrow index --input docs10m.jsonl --output /tmp/big-index --memory 2048
               sparrow index --text --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-bm25
               sparrow index --encoder splade:../shared/data/models/splade-tiny --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-splade

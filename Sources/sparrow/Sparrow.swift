@@ -208,9 +208,12 @@ struct LayoutOptions: ParsableArguments {
     @Option(name: .long, help: "clustered: segments with fewer documents are searched exactly, without the layout.")
     var clusterMinDocuments = ClusterSettings().minDocuments
 
+    @Flag(name: .long, help: "clustered: also store the summaries by term (faster approximate search; a larger index and build).")
+    var summariesByTerm = false
+
     var settings: ClusterSettings? {
         guard layout == .clustered else { return nil }
         return ClusterSettings(method: clusterMethod, postingsPerTerm: postingsPerTerm, blockFraction: blockFraction, summaryMass: summaryMass,
-                               seed: clusterSeed, minDocuments: clusterMinDocuments)
+                               seed: clusterSeed, minDocuments: clusterMinDocuments, summariesByTerm: summariesByTerm)
     }
 }

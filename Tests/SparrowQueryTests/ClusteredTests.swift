@@ -1,6 +1,7 @@
 import Foundation
 @testable import SparrowIndex
 @testable import Sparrow
+import SparrowQuery
 import SparrowTestSupport
 import Testing
 
@@ -70,6 +71,13 @@ struct ClusteredTests {
             let approximate = try index.search(q.query, k: 10, recall: 0.95)
             let scores = Dictionary(exact.map { ($0.id, $0.score) }, uniquingKeysWith: { a, _ in a })
             for hit in approximate { if let s = scores[hit.id] { #expect(s == hit.score) } }
+        }
+        // The summaries by term of a wide vocabulary (32-bit directory, terms ordered by sorting).
+        let byTerm = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: .lossless(summariesByTerm: true)))
+        #expect(byTerm.segments.views.first?.segment.clusters?.byTerm != nil)
+        for q in c.queries {
+            #expect(try byTerm.search(q, k: 10, algorithm: .clustered, approximation: .exact) == index.search(q, k: 10, algorithm: .exhaustiveTAAT))
+            #expect(try byTerm.search(q.query, k: 10, recall: 0.95) == index.search(q.query, k: 10, recall: 0.95))
         }
     }
 
@@ -158,7 +166,7 @@ struct ClusteredTests {
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
         let c = Self.corpus(seed: 7)
-        try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: true)))
             .write(to: dir + "/i")
         #expect(SearchIndex.check(at: dir + "/i").isSound)
         let path = dir + "/i/" + (try #require(listDirectory(dir + "/i").first { $0.hasSuffix(".clusters") }))
@@ -190,8 +198,8 @@ struct ClusteredTests {
 
         // Valid checksum, one summary weight or one compact forward level changed: only a
         // rebuild from the postings tells.
-        for tag in [SegmentFiles.summaryWeights, SegmentFiles.compactRecords] {
-            try rewrite(tag, at: { $0 - 1 }, change: { $0 ^= 0x01 })
+        for (tag, from) in [(SegmentFiles.summaryWeights, 1), (SegmentFiles.compactRecords, 1), (SegmentFiles.termSummaryEntries, 4)] {
+            try rewrite(tag, at: { $0 - from }, change: { $0 ^= 0x01 })
             let problems = SearchIndex.check(at: dir + "/i").problems
             #expect(problems.contains { $0.contains("clustered layout differs") }, "\(tag): \(problems)")
             // Opening without checksums still refuses numbers that would leave their buffers.
@@ -206,6 +214,85 @@ struct ClusteredTests {
         try rewrite(SegmentFiles.clusterBlockRecords, at: { _ in 0 }, change: { $0 &+= 1 })
         let error3 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
         #expect(error3?.description.contains("record start is not") == true, "\(String(describing: error3))")
+        // And a summary-by-term entry naming a block past its list's (its top byte), or a
+        // directory whose terms are out of order.
+        try rewrite(SegmentFiles.termSummaryEntries, at: { _ in 3 }, change: { $0 = 0xFF })
+        let error4 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
+        #expect(error4?.description.contains("name a block past") == true, "\(String(describing: error4))")
+        try rewrite(SegmentFiles.termSummaryTerms16, at: { _ in 1 }, change: { $0 = 0xFF })
+        let error5 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
+        #expect(error5?.description.contains("out of order or past") == true, "\(String(describing: error5))")
+    }
+
+    @Test("the summaries by term hold each list's summary entries, and bound blocks as the summaries do", arguments: [UInt64(2), 3])
+    func summariesByTerm(seed: UInt64) throws {
+        let c = Self.corpus(seed: seed)
+        #expect(try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+            .segments.views.first?.segment.clusters?.byTerm == nil, "only when asked for")
+        let index = try SearchIndex.build(records: c.documents,
+                                          options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: true)))
+        let segment = try #require(index.segments.views.first?.segment)
+        let layout = try #require(segment.clusters)
+        let byTerm = try #require(layout.byTerm)
+        // Each list's (term, block, level) triples, read from the summaries and from the runs.
+        let summaryTerms = layout.summaryTerms(as: UInt16.self)
+        let directory = byTerm.terms(as: UInt16.self)
+        for t in 0..<segment.postings.termCount {
+            let firstBlock = Int(layout.termBlocks[t])
+            let base = Int(layout.summaryOffsets[firstBlock])
+            let count = Int(layout.summaryOffsets[Int(layout.termBlocks[t + 1])]) - base
+            var fromSummaries: [[Int]] = []
+            for b in firstBlock..<Int(layout.termBlocks[t + 1]) {
+                for e in Int(layout.summaryOffsets[b])..<Int(layout.summaryOffsets[b + 1]) {
+                    fromSummaries.append([Int(summaryTerms[e]), b - firstBlock, Int(layout.summaryWeights[e])])
+                }
+            }
+            var fromRuns: [[Int]] = []
+            let d0 = Int(byTerm.lists[t]), d1 = Int(byTerm.lists[t + 1])
+            for i in d0..<d1 {
+                if i > d0 { #expect(directory[i - 1] < directory[i], "term \(t): directory not increasing") }
+                let end = i + 1 < d1 ? Int(byTerm.runs[i + 1]) : count
+                for e in (base + Int(byTerm.runs[i]))..<(base + end) {
+                    fromRuns.append([Int(directory[i]), Int(byTerm.entries[e] >> 8), Int(byTerm.entries[e] & 0xFF)])
+                }
+            }
+            #expect(fromRuns == fromSummaries.sorted { $0.lexicographicallyPrecedes($1) }, "term \(t)")
+        }
+        // The same search with bounds from the summaries: the same blocks visited, the same hits.
+        let withoutRuns = ClusteredIndex(
+            wide: layout.wide, documentOffsets: layout.documentOffsets, documentTerms: layout.documentTerms,
+            documentWeights: layout.documentWeights, termBlocks: layout.termBlocks, blockOffsets: layout.blockOffsets,
+            blockDocs: layout.blockDocs, summaryOffsets: layout.summaryOffsets, summaryTerms: layout.summaryTerms,
+            summaryWeights: layout.summaryWeights, summaryScales: layout.summaryScales, compact: layout.compact,
+            blockRecords: layout.blockRecords, byTerm: nil)
+        let scratch = QueryScratch()
+        func run(_ l: ClusteredIndex, _ query: SparseVector, _ a: Approximation) -> (docs: [DocID], scores: [Float], stats: QueryStats) {
+            var top = TopK(k: 10)
+            scratch.stats = QueryStats()
+            clusteredSearch(l, query: query, termCount: segment.postings.termCount, documentCount: segment.documentCount,
+                            approximation: a, into: &top, scratch: scratch)
+            let hits = top.sorted()
+            return (hits.map(\.doc), hits.map(\.score), scratch.stats)
+        }
+        var visited = 0
+        for q in c.queries {
+            let query = segment.resolve(keys: q.tokens.map(TokenKey.init), weights: q.weights).canonical()
+            for a in [Approximation.exact, Approximation(queryCut: 3, heapFactor: 1), Approximation(queryCut: 5, heapFactor: 0.9),
+                      Approximation(queryCut: 2, heapFactor: 1.3)] {
+                let fast = run(layout, query, a)
+                let slow = run(withoutRuns, query, a)
+                #expect(fast.docs == slow.docs && fast.scores == slow.scores && fast.stats == slow.stats, "\(a)")
+                visited += fast.stats.rangesScored
+            }
+        }
+        #expect(visited > 0)
+        // A lossless layout with summaries by term answers exactly.
+        let lossless = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: .lossless(summariesByTerm: true)))
+        #expect(lossless.segments.views.first?.segment.clusters?.byTerm != nil)
+        for q in c.queries {
+            #expect(try lossless.search(q, k: 10, algorithm: .clustered, approximation: .exact)
+                    == lossless.search(q, k: 10, algorithm: .exhaustiveTAAT))
+        }
     }
 
     @Test("approximate knobs return the exact scores of the hits they find", arguments: [UInt64(5), 6])
