@@ -1,4 +1,4 @@
-import Sparrow
+@testable import Sparrow
 import SparrowTestSupport
 import Testing
 
@@ -120,13 +120,19 @@ struct PersistenceTests {
         }
     }
 
-    @Test("a clustered index the previous release wrote (no compact forward index) opens, answers and passes check")
-    func clusteredFromThePreviousRelease() throws {
+    @Test("clustered indexes earlier releases wrote (no compact forward index; no summaries by term) open, answer and pass check",
+          arguments: ["format-v3-clustered", "format-v3-clustered-compact"])
+    func clusteredFromThePreviousRelease(fixture: String) throws {
         let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
         let documents = try readVectorRecords(fromFile: toy).map(\.record)
         let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
-        let path = repositoryRoot + "/Tests/Fixtures/format-v3-clustered"
+        let path = repositoryRoot + "/Tests/Fixtures/" + fixture
         let old = try SearchIndex.open(at: path)
+        // Their settings decode without `summariesByTerm`, and their layout has none.
+        #expect(try SearchIndex.meta(at: path).clustered?.summariesByTerm == false)
+        let layout = try #require(old.segments.views.first?.segment.clusters)
+        #expect(layout.byTerm == nil)
+        #expect((layout.compact != nil) == (fixture == "format-v3-clustered-compact"))
         let fresh = try SearchIndex.build(records: documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
         let naive = NaiveScorer(documents)
         for query in queries {
