@@ -316,6 +316,28 @@ public struct ClusteredIndex: @unchecked Sendable {
         documentTerms.baseAddress.map { $0.assumingMemoryBound(to: T.self) } ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!
     }
 
+    /// Starts loading the cache lines of document `d`'s entries in a forward index (`offsets`,
+    /// `terms`, `weights`): the build's summaries and the search's candidates both read documents
+    /// scattered in a forward index far larger than the caches.
+    @inlinable @inline(__always)
+    public static func prefetchEntries<T>(of d: Int, offsets: UnsafePointer<UInt64>, terms: UnsafePointer<T>,
+                                          weights: UnsafePointer<Float>) {
+        let first = Int(offsets[d])
+        let count = Int(offsets[d &+ 1]) &- first
+        let termBytes = UnsafeRawPointer(terms + first)
+        let weightBytes = UnsafeRawPointer(weights + first)
+        var byte = 0
+        while byte < count &* MemoryLayout<T>.stride {
+            sparrow_prefetch(termBytes + byte)
+            byte &+= 64
+        }
+        byte = 0
+        while byte < count &* 4 {
+            sparrow_prefetch(weightBytes + byte)
+            byte &+= 64
+        }
+    }
+
     /// The summaries' terms as `T` (`UInt16` unless ``wide``).
     @inlinable @inline(__always)
     public func summaryTerms<T: FixedWidthInteger>(as: T.Type) -> UnsafePointer<T> {
@@ -780,20 +802,8 @@ public struct ClusteredIndex: @unchecked Sendable {
         /// Starts loading document `d`'s forward-index entries.
         @inline(__always)
         static func prefetchEntries(of d: UInt32, _ forward: Forward<T>) {
-            let first = Int(forward.offsets[Int(d)])
-            let count = Int(forward.offsets[Int(d) + 1]) &- first
-            let terms = UnsafeRawPointer(forward.terms.baseAddress! + first)
-            let weights = UnsafeRawPointer(forward.weights.baseAddress! + first)
-            var byte = 0
-            while byte < count &* MemoryLayout<T>.stride {
-                sparrow_prefetch(terms + byte)
-                byte &+= 64
-            }
-            byte = 0
-            while byte < count &* 4 {
-                sparrow_prefetch(weights + byte)
-                byte &+= 64
-            }
+            ClusteredIndex.prefetchEntries(of: Int(d), offsets: forward.offsets.baseAddress!,
+                                           terms: forward.terms.baseAddress!, weights: forward.weights.baseAddress!)
         }
 
         /// Appends the summary of `block`: the maximum weight of each of its terms, quantised

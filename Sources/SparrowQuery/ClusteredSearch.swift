@@ -119,20 +119,7 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         }
         /// Starts loading the first cache lines of document `d`'s forward-index entries.
         @inline(__always) func prefetchEntries(of d: Int) {
-            let first = Int(documentOffsets[d])
-            let count = Int(documentOffsets[d + 1]) &- first
-            let terms = UnsafeRawPointer(documentTerms + first)
-            let weights = UnsafeRawPointer(documentWeights! + first)
-            var byte = 0
-            while byte < count &* MemoryLayout<T>.stride {
-                sparrow_prefetch(terms + byte)
-                byte &+= 64
-            }
-            byte = 0
-            while byte < count &* 4 {
-                sparrow_prefetch(weights + byte)
-                byte &+= 64
-            }
+            ClusteredIndex.prefetchEntries(of: d, offsets: documentOffsets, terms: documentTerms, weights: documentWeights!)
         }
 
         for position in cut {
