@@ -98,6 +98,20 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         postingsPerTerm ?? Self.automaticPostings(documents: documents)
     }
 
+    /// The blocks random centroids cut a list of `kept` postings into (at least one).
+    func centroidBlocks(kept: Int) -> Int {
+        max(1, min(kept, Int((blockFraction * Double(kept)).rounded(.up))))
+    }
+
+    /// The documents per block of ``Method/leaders``.
+    var leaderBlockSize: Int { max(1, Int((1 / blockFraction).rounded())) }
+
+    /// The most blocks a list of at most `kept` postings is cut into.
+    func blockBound(kept: Int) -> Int {
+        let blocks = centroidBlocks(kept: kept)
+        return method == .leaders && blocks > 1 ? max(blocks, (kept + leaderBlockSize - 1) / leaderBlockSize) : blocks
+    }
+
     /// Whether a segment of `documents` documents gets the layout.
     public func applies(toDocuments documents: Int) -> Bool { documents >= minDocuments }
 
@@ -158,6 +172,15 @@ public struct ClusteredIndex: @unchecked Sendable {
     /// The summaries again, by term (with ``ClusterSettings/summariesByTerm``; nil otherwise, in
     /// clusters files written before it existed, and when a list has more than 2^24 blocks).
     public let byTerm: SummariesByTerm?
+    /// Whether the summaries are stored by block (``summaryTerms``, ``summaryWeights``; empty
+    /// otherwise): always without summaries by term, and with them only in files of the release
+    /// that introduced them.
+    public let summariesByBlock: Bool
+
+    /// Where the layout stores its summaries.
+    public var summaryStorage: SummaryStorage {
+        SummaryStorage(byBlock: summariesByBlock, byTermEntryWidth: byTerm?.entryWidth)
+    }
 
     /// The summaries of each term's list, transposed: for list `t`, the distinct terms of its
     /// blocks' summaries are `terms[lists[t] ..< lists[t + 1]]` (increasing), and the run of
@@ -174,7 +197,10 @@ public struct ClusteredIndex: @unchecked Sendable {
         public let lists: UnsafeBufferPointer<UInt64>
         public let terms: UnsafeRawBufferPointer
         public let runs: UnsafeBufferPointer<UInt32>
-        public let entries: UnsafeBufferPointer<UInt32>
+        /// The entries, of ``entryWidth`` bytes each.
+        public let entries: UnsafeRawBufferPointer
+        /// 2 when no list can have more than 256 blocks (``narrowBlocks``), else 4.
+        public let entryWidth: Int
 
         /// The terms as `T` (`UInt16` unless the layout is wide).
         @inlinable @inline(__always)
@@ -182,6 +208,22 @@ public struct ClusteredIndex: @unchecked Sendable {
             terms.baseAddress.map { $0.assumingMemoryBound(to: T.self) } ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!
         }
 
+        /// The entries as `E` (`UInt16` when ``entryWidth`` is 2, else `UInt32`).
+        @inlinable @inline(__always)
+        public func entries<E: FixedWidthInteger>(as: E.Type) -> UnsafePointer<E> {
+            entries.baseAddress.map { $0.assumingMemoryBound(to: E.self) } ?? UnsafePointer(bitPattern: MemoryLayout<E>.alignment)!
+        }
+
+        /// Entry `e` (``entryWidth`` bytes), widened.
+        public func entry(_ e: Int) -> UInt32 {
+            entryWidth == 2 ? UInt32(entries(as: UInt16.self)[e]) : entries(as: UInt32.self)[e]
+        }
+
+        /// The number of entries.
+        public var entryCount: Int { entries.count / entryWidth }
+
+        /// The most blocks a list may have for 2-byte entries to name them.
+        static let narrowBlocks = 1 << 8
         /// The most blocks a list may have for its entries to name them.
         static let maxBlocks = 1 << 24
 
@@ -209,11 +251,40 @@ public struct ClusteredIndex: @unchecked Sendable {
                     previous = u
                     run = runs[i]
                 }
-                for e in base..<(base + count) where Int(entries[e] >> 8) >= blocks {
+                for e in base..<(base + count) where Int(entry(e) >> 8) >= blocks {
                     return "summaries by term of term \(t) name a block past its \(blocks)"
                 }
             }
             return nil
+        }
+    }
+
+    /// Where a layout stores its summaries: by block (``summaryTerms``, ``summaryWeights``), by
+    /// term (``SummariesByTerm``) or, in files of the release that introduced summaries by term,
+    /// both.
+    public struct SummaryStorage: Equatable, Sendable {
+        /// Whether each block's summary entries are stored together.
+        public var byBlock: Bool
+        /// The width of the entries of the summaries by term, or nil when there are none.
+        public var byTermEntryWidth: Int?
+
+        public init(byBlock: Bool, byTermEntryWidth: Int?) {
+            self.byBlock = byBlock
+            self.byTermEntryWidth = byTermEntryWidth
+        }
+
+        /// How this release stores the summaries of a layout built with `settings` from lists of
+        /// at most `longestList` postings over `termCount` terms: by term when asked for and
+        /// every list's blocks and entries can be numbered (2-byte entries when no list can have
+        /// more than 256 blocks), else by block. A function of the postings and the settings,
+        /// so `check` rebuilds the same sections.
+        static func current(settings: ClusterSettings, longestList: Int, termCount: Int, documentCount: Int) -> SummaryStorage {
+            let keep = settings.postingsKept(documents: documentCount)
+            let blocks = settings.blockBound(kept: keep == 0 ? longestList : min(keep, longestList))
+            guard settings.summariesByTerm && blocks <= SummariesByTerm.maxBlocks
+                && blocks * max(1, termCount) <= Int(UInt32.max)
+            else { return SummaryStorage(byBlock: true, byTermEntryWidth: nil) }
+            return SummaryStorage(byBlock: false, byTermEntryWidth: blocks <= SummariesByTerm.narrowBlocks ? 2 : 4)
         }
     }
 
@@ -264,14 +335,19 @@ public struct ClusteredIndex: @unchecked Sendable {
     static func isWide(termCount: Int) -> Bool { termCount > 1 << 16 }
 
     /// The clustered layout of `postings` over `documentCount` documents, built in memory.
+    ///
+    /// `summaries` overrides where the summaries are stored (`check` rebuilds a file as it was
+    /// written); by default, as this release stores them (``SummaryStorage/current``).
     static func build(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings,
-                      storage: HeapStorage) -> ClusteredIndex {
+                      storage: HeapStorage, summaries: SummaryStorage? = nil) -> ClusteredIndex {
         func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_: T.Type) -> ClusteredIndex {
-            var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage)
+            var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage,
+                                     summaries: summaries)
             let out = HeapSections(builder.blockLayouts, storage: storage)
             // Memory accepts every declared byte, so the writes cannot fail.
             try! builder.writeBlocks(to: out)
             let summaryTag = builder.wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16
+            let byBlock = builder.summaries.byBlock
             return ClusteredIndex(
                 wide: builder.wide, documentOffsets: builder.forward.offsets,
                 documentTerms: UnsafeRawBufferPointer(builder.forward.terms), documentWeights: builder.forward.weights,
@@ -279,18 +355,21 @@ public struct ClusteredIndex: @unchecked Sendable {
                 blockOffsets: out.section(SegmentFiles.clusterBlockOffsets, as: UInt64.self),
                 blockDocs: out.section(SegmentFiles.clusterBlockDocs, as: UInt32.self),
                 summaryOffsets: out.section(SegmentFiles.summaryOffsets, as: UInt64.self),
-                summaryTerms: UnsafeRawBufferPointer(out.section(summaryTag, as: T.self)),
-                summaryWeights: out.section(SegmentFiles.summaryWeights, as: UInt8.self),
+                summaryTerms: byBlock ? UnsafeRawBufferPointer(out.section(summaryTag, as: T.self)) : UnsafeRawBufferPointer(start: nil, count: 0),
+                summaryWeights: byBlock ? out.section(SegmentFiles.summaryWeights, as: UInt8.self) : UnsafeBufferPointer(start: nil, count: 0),
                 summaryScales: out.section(SegmentFiles.summaryScales, as: Float.self),
                 compact: builder.compact,
                 blockRecords: builder.recordsFit ? out.section(SegmentFiles.clusterBlockRecords, as: UInt32.self) : nil,
-                byTerm: builder.byTermFits
-                    ? SummariesByTerm(lists: out.section(SegmentFiles.termSummaryLists, as: UInt64.self),
-                                      terms: UnsafeRawBufferPointer(out.section(builder.wide ? SegmentFiles.termSummaryTerms32
-                                                                                             : SegmentFiles.termSummaryTerms16, as: T.self)),
-                                      runs: out.section(SegmentFiles.termSummaryRuns, as: UInt32.self),
-                                      entries: out.section(SegmentFiles.termSummaryEntries, as: UInt32.self))
-                    : nil)
+                byTerm: builder.summaries.byTermEntryWidth.map { width in
+                    SummariesByTerm(lists: out.section(SegmentFiles.termSummaryLists, as: UInt64.self),
+                                    terms: UnsafeRawBufferPointer(out.section(builder.wide ? SegmentFiles.termSummaryTerms32
+                                                                                           : SegmentFiles.termSummaryTerms16, as: T.self)),
+                                    runs: out.section(SegmentFiles.termSummaryRuns, as: UInt32.self),
+                                    entries: width == 2 ? UnsafeRawBufferPointer(out.section(SegmentFiles.termSummaryEntries, as: UInt16.self))
+                                                        : UnsafeRawBufferPointer(out.section(SegmentFiles.termSummaryEntries, as: UInt32.self)),
+                                    entryWidth: width)
+                },
+                summariesByBlock: byBlock)
         }
         return isWide(termCount: postings.termCount) ? make(UInt32.self) : make(UInt16.self)
     }
@@ -300,7 +379,7 @@ public struct ClusteredIndex: @unchecked Sendable {
     static func write(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, to path: String) throws {
         func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_: T.Type) throws {
             let storage = HeapStorage()
-            var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage)
+            var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage, summaries: nil)
             let file = try SectionFileWriter(path: path, kind: SegmentFiles.clusters.kind, sections: builder.layouts)
             try builder.writeForward(to: file)
             try builder.writeBlocks(to: file)
@@ -346,8 +425,12 @@ public struct ClusteredIndex: @unchecked Sendable {
 
     /// Builds the layout: the forward index first, then each term's blocks and summaries.
     private struct Builder<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable> {
-        init(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, storage: HeapStorage) {
+        init(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, storage: HeapStorage,
+             summaries: SummaryStorage?) {
             let termCount = postings.termCount
+            let longest = (0..<termCount).reduce(0) { max($0, postings.range(of: TermID($1)).count) }
+            let summaries = summaries ?? .current(settings: settings, longestList: longest, termCount: termCount,
+                                                  documentCount: documentCount)
             let total = postings.docs.count
             // Forward index: a transposition of the posting lists (terms come out increasing).
             let offsets = storage.allocate(UInt64.self, count: documentCount + 1)
@@ -404,7 +487,8 @@ public struct ClusteredIndex: @unchecked Sendable {
             let nextChunk = Atomic<Int>(0)
             let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, chunks))
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                var worker = TermWorker<T>(termCount: termCount, settings: settings, documentCount: documentCount)
+                var worker = TermWorker<T>(termCount: termCount, settings: settings, documentCount: documentCount,
+                                           summaries: summaries)
                 while true {
                     let c = nextChunk.add(1, ordering: .relaxed).oldValue
                     if c >= chunks { return }
@@ -421,9 +505,9 @@ public struct ClusteredIndex: @unchecked Sendable {
             // Counted once, then the chunks are written out (and let go of) one by one.
             blockCount = parts.reduce(0) { $0 + $1.summaryScales.count }
             keptCount = parts.reduce(0) { $0 + $1.blockDocs.count }
-            entryCount = parts.reduce(0) { $0 + $1.summaryWeights.count }
+            entryCount = parts.reduce(0) { $0 + Int($1.summaryOffsets.last!) }
             distinctCount = parts.reduce(0) { $0 + $1.byTermTerms.count }
-            byTermFits = parts.allSatisfy(\.byTermFits)
+            self.summaries = summaries
         }
 
         let forward: Forward<T>
@@ -437,8 +521,8 @@ public struct ClusteredIndex: @unchecked Sendable {
         let entryCount: Int
         /// Distinct terms of the lists' summaries, summed over the lists.
         let distinctCount: Int
-        /// Whether every list's summaries could be put by term (see ``SummariesByTerm``).
-        let byTermFits: Bool
+        /// Where the summaries are stored.
+        let summaries: SummaryStorage
         var parts: [TermBlocks<T>]
 
         /// The sections of the blocks and summaries (the forward index is already in memory).
@@ -447,14 +531,17 @@ public struct ClusteredIndex: @unchecked Sendable {
              SectionLayout(SegmentFiles.clusterBlockOffsets, UInt64.self, count: blockCount + 1),
              SectionLayout(SegmentFiles.clusterBlockDocs, UInt32.self, count: keptCount)]
             + (recordsFit ? [SectionLayout(SegmentFiles.clusterBlockRecords, UInt32.self, count: keptCount)] : [])
-            + [SectionLayout(SegmentFiles.summaryOffsets, UInt64.self, count: blockCount + 1),
-             SectionLayout(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, T.self, count: entryCount),
-             SectionLayout(SegmentFiles.summaryWeights, UInt8.self, count: entryCount),
-             SectionLayout(SegmentFiles.summaryScales, Float.self, count: blockCount)]
-            + (byTermFits ? [SectionLayout(SegmentFiles.termSummaryLists, UInt64.self, count: termCount + 1),
-                             SectionLayout(wide ? SegmentFiles.termSummaryTerms32 : SegmentFiles.termSummaryTerms16, T.self, count: distinctCount),
-                             SectionLayout(SegmentFiles.termSummaryRuns, UInt32.self, count: distinctCount),
-                             SectionLayout(SegmentFiles.termSummaryEntries, UInt32.self, count: entryCount)] : [])
+            + [SectionLayout(SegmentFiles.summaryOffsets, UInt64.self, count: blockCount + 1)]
+            + (summaries.byBlock ? [SectionLayout(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, T.self, count: entryCount),
+                                    SectionLayout(SegmentFiles.summaryWeights, UInt8.self, count: entryCount)] : [])
+            + [SectionLayout(SegmentFiles.summaryScales, Float.self, count: blockCount)]
+            + (summaries.byTermEntryWidth.map { width in
+                [SectionLayout(SegmentFiles.termSummaryLists, UInt64.self, count: termCount + 1),
+                 SectionLayout(wide ? SegmentFiles.termSummaryTerms32 : SegmentFiles.termSummaryTerms16, T.self, count: distinctCount),
+                 SectionLayout(SegmentFiles.termSummaryRuns, UInt32.self, count: distinctCount),
+                 width == 2 ? SectionLayout(SegmentFiles.termSummaryEntries, UInt16.self, count: entryCount)
+                            : SectionLayout(SegmentFiles.termSummaryEntries, UInt32.self, count: entryCount)]
+            } ?? [])
         }
 
         /// Every section of the layout, in file order.
@@ -479,7 +566,7 @@ public struct ClusteredIndex: @unchecked Sendable {
         mutating func writeBlocks(to out: some SectionOutput) throws {
             var (blocks, docs, entries, distinct): (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
             try out.append(SegmentFiles.termBlocks, value: UInt64(0))
-            if byTermFits { try out.append(SegmentFiles.termSummaryLists, value: UInt64(0)) }
+            if summaries.byTermEntryWidth != nil { try out.append(SegmentFiles.termSummaryLists, value: UInt64(0)) }
             try out.append(SegmentFiles.clusterBlockOffsets, value: UInt64(0))
             try out.append(SegmentFiles.summaryOffsets, value: UInt64(0))
             for c in parts.indices {
@@ -492,19 +579,25 @@ public struct ClusteredIndex: @unchecked Sendable {
                 if recordsFit {
                     try out.append(SegmentFiles.clusterBlockRecords, part.blockDocs.map { UInt32(compact.offsets[Int($0)] / 4) })
                 }
-                try out.append(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, part.summaryTerms)
-                try out.append(SegmentFiles.summaryWeights, part.summaryWeights)
+                if summaries.byBlock {
+                    try out.append(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, part.summaryTerms)
+                    try out.append(SegmentFiles.summaryWeights, part.summaryWeights)
+                }
                 try out.append(SegmentFiles.summaryScales, part.summaryScales)
-                if byTermFits {
+                if let width = summaries.byTermEntryWidth {
                     try out.append(SegmentFiles.termSummaryLists, part.byTermLists.dropFirst().map { $0 + distinct })
                     try out.append(wide ? SegmentFiles.termSummaryTerms32 : SegmentFiles.termSummaryTerms16, part.byTermTerms)
                     try out.append(SegmentFiles.termSummaryRuns, part.byTermRuns)
-                    try out.append(SegmentFiles.termSummaryEntries, part.byTermEntries)
+                    if width == 2 {
+                        try out.append(SegmentFiles.termSummaryEntries, part.byTermEntries16)
+                    } else {
+                        try out.append(SegmentFiles.termSummaryEntries, part.byTermEntries)
+                    }
                 }
                 distinct += UInt64(part.byTermTerms.count)
                 blocks += UInt64(part.summaryScales.count)
                 docs += UInt64(part.blockDocs.count)
-                entries += UInt64(part.summaryWeights.count)
+                entries += part.summaryOffsets.last!
             }
         }
     }
@@ -530,16 +623,19 @@ public struct ClusteredIndex: @unchecked Sendable {
         var blockOffsets: [UInt64] = [0]
         var blockDocs: [UInt32] = []
         var summaryOffsets: [UInt64] = [0]
+        /// The summaries by block from entry `entryBase` on: when they are stored only by term,
+        /// each list's are let go of once they are put by term.
         var summaryTerms: [T] = []
         var summaryWeights: [UInt8] = []
+        var entryBase = 0
         var summaryScales: [Float] = []
-        /// The summaries by term (``SummariesByTerm``), with the directory offsets from 0.
+        /// The summaries by term (``SummariesByTerm``), with the directory offsets from 0, and
+        /// the entries in `byTermEntries16` when they take 2 bytes.
         var byTermLists: [UInt64] = [0]
         var byTermTerms: [T] = []
         var byTermRuns: [UInt32] = []
         var byTermEntries: [UInt32] = []
-        /// False once a list had too many blocks or entries to be put by term.
-        var byTermFits = true
+        var byTermEntries16: [UInt16] = []
     }
 
     /// Builds the blocks of one term at a time, with working memory reused across terms.
@@ -572,8 +668,12 @@ public struct ClusteredIndex: @unchecked Sendable {
         var runCursor: [UInt32]
         var distinctTerms: [UInt32] = []
 
-        init(termCount: Int, settings: ClusterSettings, documentCount: Int) {
+        /// Where the summaries are stored.
+        let summaries: SummaryStorage
+
+        init(termCount: Int, settings: ClusterSettings, documentCount: Int, summaries: SummaryStorage) {
             self.settings = settings
+            self.summaries = summaries
             keepCount = settings.postingsKept(documents: documentCount)
             runStart = [Int32](repeating: -1, count: termCount)
             runEnd = [Int32](repeating: 0, count: termCount)
@@ -616,7 +716,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             }
 
             // 2. Blocks.
-            var blockCount = max(1, min(kept.count, Int((settings.blockFraction * Double(kept.count)).rounded(.up))))
+            var blockCount = settings.centroidBlocks(kept: kept.count)
             assignment = [Int32](repeating: 0, count: kept.count)
             if settings.method == .leaders && blockCount > 1 {
                 // Sorted by their two heaviest other terms, cut into runs of 1 / blockFraction.
@@ -633,7 +733,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                     keys.append(found)
                 }
                 let order = (0..<kept.count).sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
-                let size = max(1, Int((1 / settings.blockFraction).rounded()))
+                let size = settings.leaderBlockSize
                 for (rank, i) in order.enumerated() { assignment[i] = Int32(rank / size) }
                 blockCount = (kept.count + size - 1) / size
             } else if blockCount > 1 {
@@ -736,13 +836,14 @@ public struct ClusteredIndex: @unchecked Sendable {
         }
 
         /// 4. The summaries of the list whose blocks start at `firstBlock`, by term
-        /// (``SummariesByTerm``): a counting sort of their entries on the term.
+        /// (``SummariesByTerm``): a counting sort of their entries on the term. Without summaries
+        /// by block, the list's are then let go of.
         mutating func putByTerm(firstBlock: Int, into out: inout TermBlocks<T>) {
+            guard let entryWidth = summaries.byTermEntryWidth else { return }
             let blocks = out.summaryScales.count - firstBlock
-            let first = Int(out.summaryOffsets[firstBlock])
+            // The list's entries, as places in `out.summaryTerms`.
+            let first = Int(out.summaryOffsets[firstBlock]) - out.entryBase
             let count = out.summaryTerms.count - first
-            if !settings.summariesByTerm || blocks > SummariesByTerm.maxBlocks || count > Int(UInt32.max) { out.byTermFits = false }
-            guard out.byTermFits else { return }
             distinctTerms.removeAll(keepingCapacity: true)
             for e in first..<(first + count) {
                 let u = Int(out.summaryTerms[e])
@@ -782,21 +883,32 @@ public struct ClusteredIndex: @unchecked Sendable {
                 runCursor[Int(u)] = start
                 start &+= n
             }
-            let base = out.byTermEntries.count
-            out.byTermEntries.append(contentsOf: repeatElement(0, count: count))
-            out.byTermEntries.withUnsafeMutableBufferPointer { entries in
-                runCursor.withUnsafeMutableBufferPointer { cursor in
-                    for b in 0..<blocks {
-                        for e in Int(out.summaryOffsets[firstBlock + b])..<Int(out.summaryOffsets[firstBlock + b + 1]) {
-                            let u = Int(out.summaryTerms[e])
-                            entries[base &+ Int(cursor[u])] = UInt32(b) &<< 8 | UInt32(out.summaryWeights[e])
-                            cursor[u] &+= 1
+            do {
+                let (offsets, terms, weights, entryBase) = (out.summaryOffsets, out.summaryTerms, out.summaryWeights, out.entryBase)
+                func put<E: FixedWidthInteger>(_ entries: inout [E], cursor: inout [UInt32]) {
+                    let base = entries.count
+                    entries.append(contentsOf: repeatElement(0, count: count))
+                    entries.withUnsafeMutableBufferPointer { entries in
+                        cursor.withUnsafeMutableBufferPointer { cursor in
+                            for b in 0..<blocks {
+                                for e in (Int(offsets[firstBlock + b]) - entryBase)..<(Int(offsets[firstBlock + b + 1]) - entryBase) {
+                                    let u = Int(terms[e])
+                                    entries[base &+ Int(cursor[u])] = E(truncatingIfNeeded: b &<< 8 | Int(weights[e]))
+                                    cursor[u] &+= 1
+                                }
+                            }
                         }
                     }
                 }
+                if entryWidth == 2 { put(&out.byTermEntries16, cursor: &runCursor) } else { put(&out.byTermEntries, cursor: &runCursor) }
             }
             for u in distinctTerms { runCursor[Int(u)] = 0 }
             out.byTermLists.append(UInt64(out.byTermTerms.count))
+            if !summaries.byBlock {
+                out.entryBase += out.summaryTerms.count
+                out.summaryTerms.removeAll(keepingCapacity: true)
+                out.summaryWeights.removeAll(keepingCapacity: true)
+            }
         }
 
         /// Starts loading document `d`'s forward-index entries.
@@ -923,7 +1035,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             }
             out.summaryTerms.append(contentsOf: chosenTerms[0..<kept])
             out.summaryWeights.append(contentsOf: chosenLevels[0..<kept])
-            out.summaryOffsets.append(UInt64(out.summaryTerms.count))
+            out.summaryOffsets.append(UInt64(out.entryBase + out.summaryTerms.count))
             out.summaryScales.append(scale)
             for u in touched[0..<distinct] { maxima[Int(u)] = 0 }
         }
@@ -943,17 +1055,18 @@ public struct ClusteredIndex: @unchecked Sendable {
                 SectionSource(SegmentFiles.clusterBlockOffsets, blockOffsets),
                 SectionSource(SegmentFiles.clusterBlockDocs, blockDocs)]
             + (blockRecords.map { [SectionSource(SegmentFiles.clusterBlockRecords, $0)] } ?? [])
-            + [SectionSource(SegmentFiles.summaryOffsets, summaryOffsets),
-                wide ? SectionSource(summaryTag, summaryTerms.bindMemory(to: UInt32.self))
-                     : SectionSource(summaryTag, summaryTerms.bindMemory(to: UInt16.self)),
-                SectionSource(SegmentFiles.summaryWeights, summaryWeights),
-                SectionSource(SegmentFiles.summaryScales, summaryScales)]
+            + [SectionSource(SegmentFiles.summaryOffsets, summaryOffsets)]
+            + (summariesByBlock ? [wide ? SectionSource(summaryTag, summaryTerms.bindMemory(to: UInt32.self))
+                                        : SectionSource(summaryTag, summaryTerms.bindMemory(to: UInt16.self)),
+                                   SectionSource(SegmentFiles.summaryWeights, summaryWeights)] : [])
+            + [SectionSource(SegmentFiles.summaryScales, summaryScales)]
             + (byTerm.map { byTerm in
                 [SectionSource(SegmentFiles.termSummaryLists, byTerm.lists),
                  wide ? SectionSource(SegmentFiles.termSummaryTerms32, byTerm.terms.bindMemory(to: UInt32.self))
                       : SectionSource(SegmentFiles.termSummaryTerms16, byTerm.terms.bindMemory(to: UInt16.self)),
                  SectionSource(SegmentFiles.termSummaryRuns, byTerm.runs),
-                 SectionSource(SegmentFiles.termSummaryEntries, byTerm.entries)] } ?? [])
+                 byTerm.entryWidth == 2 ? SectionSource(SegmentFiles.termSummaryEntries, byTerm.entries.bindMemory(to: UInt16.self))
+                                        : SectionSource(SegmentFiles.termSummaryEntries, byTerm.entries.bindMemory(to: UInt32.self))] } ?? [])
     }
 
     /// Maps the layout from a clusters file and checks its structure (per term, block and
@@ -964,6 +1077,11 @@ public struct ClusteredIndex: @unchecked Sendable {
             wide ? UnsafeRawBufferPointer(try file.section(tag32, as: UInt32.self))
                  : UnsafeRawBufferPointer(try file.section(tag16, as: UInt16.self))
         }
+        let summaryTag = wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16
+        // Summaries by block are absent from layouts that store them only by term.
+        let byBlock = file.hasSection(summaryTag) || file.hasSection(SegmentFiles.summaryWeights)
+            || !file.hasSection(SegmentFiles.termSummaryLists)
+        let entryWidth = file.elementSize(of: SegmentFiles.termSummaryEntries) == 2 ? 2 : 4
         let c = ClusteredIndex(
             wide: wide, documentOffsets: try file.section(SegmentFiles.forwardOffsets, as: UInt64.self),
             documentTerms: try raw(SegmentFiles.forwardTerms16, SegmentFiles.forwardTerms32),
@@ -972,8 +1090,8 @@ public struct ClusteredIndex: @unchecked Sendable {
             blockOffsets: try file.section(SegmentFiles.clusterBlockOffsets, as: UInt64.self),
             blockDocs: try file.section(SegmentFiles.clusterBlockDocs, as: UInt32.self),
             summaryOffsets: try file.section(SegmentFiles.summaryOffsets, as: UInt64.self),
-            summaryTerms: try raw(SegmentFiles.summaryTerms16, SegmentFiles.summaryTerms32),
-            summaryWeights: try file.section(SegmentFiles.summaryWeights, as: UInt8.self),
+            summaryTerms: byBlock ? try raw(SegmentFiles.summaryTerms16, SegmentFiles.summaryTerms32) : UnsafeRawBufferPointer(start: nil, count: 0),
+            summaryWeights: byBlock ? try file.section(SegmentFiles.summaryWeights, as: UInt8.self) : UnsafeBufferPointer(start: nil, count: 0),
             summaryScales: try file.section(SegmentFiles.summaryScales, as: Float.self),
             compact: file.hasSection(SegmentFiles.compactOffsets)
                 ? Compact(offsets: try file.section(SegmentFiles.compactOffsets, as: UInt64.self),
@@ -985,8 +1103,11 @@ public struct ClusteredIndex: @unchecked Sendable {
                 ? SummariesByTerm(lists: try file.section(SegmentFiles.termSummaryLists, as: UInt64.self),
                                   terms: try raw(SegmentFiles.termSummaryTerms16, SegmentFiles.termSummaryTerms32),
                                   runs: try file.section(SegmentFiles.termSummaryRuns, as: UInt32.self),
-                                  entries: try file.section(SegmentFiles.termSummaryEntries, as: UInt32.self))
-                : nil)
+                                  entries: entryWidth == 2 ? UnsafeRawBufferPointer(try file.section(SegmentFiles.termSummaryEntries, as: UInt16.self))
+                                                           : UnsafeRawBufferPointer(try file.section(SegmentFiles.termSummaryEntries, as: UInt32.self)),
+                                  entryWidth: entryWidth)
+                : nil,
+            summariesByBlock: byBlock)
         let width = wide ? 4 : 2
         let path = file.path
         try IndexDirectory.expect(c.documentOffsets.count == documents + 1, path, "forward index does not hold \(documents) documents")
@@ -1016,13 +1137,18 @@ public struct ClusteredIndex: @unchecked Sendable {
         try IndexDirectory.expect(c.blockOffsets.count == blocks + 1 && c.summaryOffsets.count == blocks + 1, path,
                                   "block tables do not hold \(blocks) blocks")
         try IndexDirectory.checkOffsets(c.blockOffsets, total: c.blockDocs.count, path: path, what: "block")
-        try IndexDirectory.checkOffsets(c.summaryOffsets, total: c.summaryWeights.count, path: path, what: "summary")
+        let entries = byBlock ? c.summaryWeights.count : c.byTerm!.entryCount
+        try IndexDirectory.checkOffsets(c.summaryOffsets, total: entries, path: path, what: "summary")
         try IndexDirectory.expect(c.summaryTerms.count == c.summaryWeights.count * width, path, "summary tables differ in length")
         if let byTerm = c.byTerm {
             try IndexDirectory.expect(byTerm.lists.count == postings.termCount + 1, path, "summaries by term do not cover every term")
             try IndexDirectory.checkOffsets(byTerm.lists, total: byTerm.runs.count, path: path, what: "summary-by-term list")
-            try IndexDirectory.expect(byTerm.terms.count == byTerm.runs.count * width && byTerm.entries.count == c.summaryWeights.count,
+            try IndexDirectory.expect(byTerm.terms.count == byTerm.runs.count * width && byTerm.entryCount == entries,
                                       path, "summaries by term do not hold the summaries' entries")
+            // Two-byte entries name at most 256 blocks: a list with more would be misread.
+            try IndexDirectory.expect(byTerm.entryWidth == 4 || (0..<postings.termCount).allSatisfy {
+                c.termBlocks[$0 + 1] - c.termBlocks[$0] <= UInt64(SummariesByTerm.narrowBlocks) }, path,
+                "summaries by term have 2-byte entries but a list has more than \(SummariesByTerm.narrowBlocks) blocks")
         }
         if checkEntries {
             // Every number a search follows must stay inside its buffer.

@@ -443,6 +443,9 @@ final class MappedFile: @unchecked Sendable {
         return s.bytes.bindMemory(to: T.self)
     }
 
+    /// The element size of section `tag`, or nil when the file has no such section.
+    func elementSize(of tag: FourCC) -> Int? { sections[tag]?.elementSize }
+
     /// Whether the file has section `tag` (sections added by later format versions may be absent).
     func hasSection(_ tag: FourCC) -> Bool { sections[tag] != nil }
 

@@ -102,7 +102,10 @@ extension IndexDirectory {
                 // The layout is a function of the postings and the settings (its choices are
                 // seeded), so a fresh build must give the same bytes.
                 if let settings {
-                    let fresh = ClusteredIndex.build(p, documentCount: n, settings: settings, storage: scratch)
+                    // Its summaries stored where the file stores them: files of the release that
+                    // introduced summaries by term store them by block as well, with 4-byte entries.
+                    let fresh = ClusteredIndex.build(p, documentCount: n, settings: settings, storage: scratch,
+                                                     summaries: settings.summariesByTerm ? stored.summaryStorage : nil)
                     // Files of earlier releases lack the sections added since (the compact forward
                     // index and the blocks' record starts), which the reader treats as optional:
                     // the sections the file has must match.

@@ -62,6 +62,43 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         T.self == UInt16.self ? sparrow_compact_score16(record, dense) : sparrow_compact_score32(record, dense)
     }
 
+    /// Adds, into `sums` (one per block of list `t`), each query term's weight × its level in
+    /// the blocks of its run in the list's summaries by term (entries of type `E`).
+    @inline(__always)
+    func addRuns<E: FixedWidthInteger & UnsignedInteger>(_ byTerm: ClusteredIndex.SummariesByTerm, list t: Int,
+                                                         entries: UnsafePointer<E>, query: SparseVector,
+                                                         into sums: UnsafeMutablePointer<Float>) {
+        let directory = byTerm.terms(as: T.self)
+        let d0 = Int(byTerm.lists[t])
+        let d1 = Int(byTerm.lists[t + 1])
+        let first = Int(layout.termBlocks[t])
+        let base = Int(layout.summaryOffsets[first])
+        let count = Int(layout.summaryOffsets[Int(layout.termBlocks[t + 1])]) &- base
+        let runs = byTerm.runs.baseAddress!
+        for (u, w) in zip(query.terms, query.weights) {
+            // The first directory entry not below u.
+            var low = d0
+            var size = d1 &- d0
+            while size > 0 {
+                let half = size &>> 1
+                if UInt32(directory[low &+ half]) < u {
+                    low = low &+ half &+ 1
+                    size = size &- half &- 1
+                } else {
+                    size = half
+                }
+            }
+            guard low < d1 && UInt32(directory[low]) == u else { continue }
+            let runEnd = base &+ (low &+ 1 < d1 ? Int(runs[low &+ 1]) : count)
+            var e = base &+ Int(runs[low])
+            while e < runEnd {
+                let entry = entries[e]
+                sums[Int(entry &>> 8)] += w * Float(entry & 0xFF)
+                e &+= 1
+            }
+        }
+    }
+
     func run(_ query: SparseVector, termCount: Int, documentCount: Int, approximation: Approximation,
              into top: inout TopK, scratch: QueryScratch) {
         let dense = scratch.denseQuery(termCount)
@@ -131,34 +168,10 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 // Every block's bound at once, from the runs of the query's terms in the list's
                 // summaries by term.
                 let sums = scratch.bounds(end &- first)
-                let directory = byTerm.terms(as: T.self)
-                let d0 = Int(byTerm.lists[t])
-                let d1 = Int(byTerm.lists[t + 1])
-                let base = Int(summaryOffsets[first])
-                let count = Int(summaryOffsets[end]) &- base
-                let entries = byTerm.entries.baseAddress
-                let runs = byTerm.runs.baseAddress!
-                for (u, w) in zip(query.terms, query.weights) {
-                    // The first directory entry not below u.
-                    var low = d0
-                    var size = d1 &- d0
-                    while size > 0 {
-                        let half = size &>> 1
-                        if UInt32(directory[low &+ half]) < u {
-                            low = low &+ half &+ 1
-                            size = size &- half &- 1
-                        } else {
-                            size = half
-                        }
-                    }
-                    guard low < d1 && UInt32(directory[low]) == u else { continue }
-                    let runEnd = base &+ (low &+ 1 < d1 ? Int(runs[low &+ 1]) : count)
-                    var e = base &+ Int(runs[low])
-                    while e < runEnd {
-                        let entry = entries![e]
-                        sums[Int(entry &>> 8)] += w * Float(entry & 0xFF)
-                        e &+= 1
-                    }
+                if byTerm.entryWidth == 2 {
+                    addRuns(byTerm, list: t, entries: byTerm.entries(as: UInt16.self), query: query, into: sums)
+                } else {
+                    addRuns(byTerm, list: t, entries: byTerm.entries(as: UInt32.self), query: query, into: sums)
                 }
                 for b in first..<end {
                     let bound = sums[b &- first] * summaryScales![b]

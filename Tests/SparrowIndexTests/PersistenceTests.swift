@@ -120,20 +120,27 @@ struct PersistenceTests {
         }
     }
 
-    @Test("clustered indexes earlier releases wrote (no compact forward index; no summaries by term) open, answer and pass check",
-          arguments: ["format-v3-clustered", "format-v3-clustered-compact"])
+    @Test("clustered indexes earlier releases wrote (no compact forward index; no summaries by term; summaries by term and by block) open, answer and pass check",
+          arguments: ["format-v3-clustered", "format-v3-clustered-compact", "format-v3-clustered-byterm"])
     func clusteredFromThePreviousRelease(fixture: String) throws {
         let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
         let documents = try readVectorRecords(fromFile: toy).map(\.record)
         let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
         let path = repositoryRoot + "/Tests/Fixtures/" + fixture
         let old = try SearchIndex.open(at: path)
-        // Their settings decode without `summariesByTerm`, and their layout has none.
-        #expect(try SearchIndex.meta(at: path).clustered?.summariesByTerm == false)
+        // The first two decode without `summariesByTerm`, and their layout has none; the third
+        // stores its summaries by block as well as by term, with 4-byte entries.
+        let byTerm = fixture == "format-v3-clustered-byterm"
+        #expect(try SearchIndex.meta(at: path).clustered?.summariesByTerm == byTerm)
         let layout = try #require(old.segments.views.first?.segment.clusters)
-        #expect(layout.byTerm == nil)
-        #expect((layout.compact != nil) == (fixture == "format-v3-clustered-compact"))
-        let fresh = try SearchIndex.build(records: documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        #expect(layout.summaryStorage.byBlock && layout.summaryStorage.byTermEntryWidth == (byTerm ? 4 : nil))
+        #expect((layout.compact != nil) == (fixture != "format-v3-clustered"))
+        let fresh = try SearchIndex.build(records: documents,
+                                          options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: byTerm)))
+        if byTerm {
+            let storage = try #require(fresh.segments.views.first?.segment.clusters?.summaryStorage)
+            #expect(!storage.byBlock && storage.byTermEntryWidth == 2)
+        }
         let naive = NaiveScorer(documents)
         for query in queries {
             // Exact knobs: every algorithm, the clustered one included, answers as a fresh build

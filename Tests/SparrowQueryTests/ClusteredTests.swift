@@ -161,12 +161,14 @@ struct ClusteredTests {
         #expect(readFileBytes(dir + "/merged/" + merged) == a)
     }
 
-    @Test("a damaged clusters file is refused by open, and a consistent but wrong one reported by check")
-    func corruption() throws {
+    @Test("a damaged clusters file is refused by open, and a consistent but wrong one reported by check",
+          arguments: [false, true])
+    func corruption(summariesByTerm: Bool) throws {
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
         let c = Self.corpus(seed: 7)
-        try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: true)))
+        try SearchIndex.build(records: c.documents,
+                              options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: summariesByTerm)))
             .write(to: dir + "/i")
         #expect(SearchIndex.check(at: dir + "/i").isSound)
         let path = dir + "/i/" + (try #require(listDirectory(dir + "/i").first { $0.hasSuffix(".clusters") }))
@@ -196,9 +198,10 @@ struct ClusteredTests {
             #expect(rename(path + ".new", path) == 0)
         }
 
-        // Valid checksum, one summary weight or one compact forward level changed: only a
-        // rebuild from the postings tells.
-        for (tag, from) in [(SegmentFiles.summaryWeights, 1), (SegmentFiles.compactRecords, 1), (SegmentFiles.termSummaryEntries, 4)] {
+        // Valid checksum, one summary level (by block, or by term) or one compact forward level
+        // changed: only a rebuild from the postings tells.
+        let summaryLevel = summariesByTerm ? (SegmentFiles.termSummaryEntries, 4) : (SegmentFiles.summaryWeights, 1)
+        for (tag, from) in [summaryLevel, (SegmentFiles.compactRecords, 1)] {
             try rewrite(tag, at: { $0 - from }, change: { $0 ^= 0x01 })
             let problems = SearchIndex.check(at: dir + "/i").problems
             #expect(problems.contains { $0.contains("clustered layout differs") }, "\(tag): \(problems)")
@@ -214,8 +217,10 @@ struct ClusteredTests {
         try rewrite(SegmentFiles.clusterBlockRecords, at: { _ in 0 }, change: { $0 &+= 1 })
         let error3 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
         #expect(error3?.description.contains("record start is not") == true, "\(String(describing: error3))")
-        // And a summary-by-term entry naming a block past its list's (its top byte), or a
-        // directory whose terms are out of order.
+        guard summariesByTerm else { return }
+        // And a summary-by-term entry naming a block past its list's (the block byte of the
+        // second 2-byte entry), or a directory whose terms are out of order.
+        #expect(try IndexDirectory.open(dir + "/i").segments[0].segment.clusters?.byTerm?.entryWidth == 2)
         try rewrite(SegmentFiles.termSummaryEntries, at: { _ in 3 }, change: { $0 = 0xFF })
         let error4 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
         #expect(error4?.description.contains("name a block past") == true, "\(String(describing: error4))")
@@ -227,44 +232,55 @@ struct ClusteredTests {
     @Test("the summaries by term hold each list's summary entries, and bound blocks as the summaries do", arguments: [UInt64(2), 3])
     func summariesByTerm(seed: UInt64) throws {
         let c = Self.corpus(seed: seed)
-        #expect(try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
-            .segments.views.first?.segment.clusters?.byTerm == nil, "only when asked for")
+        let plain = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        let rows = try #require(plain.segments.views.first?.segment.clusters)
+        #expect(rows.byTerm == nil && rows.summaryStorage == ClusteredIndex.SummaryStorage(byBlock: true, byTermEntryWidth: nil),
+                "only when asked for")
         let index = try SearchIndex.build(records: c.documents,
                                           options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: true)))
         let segment = try #require(index.segments.views.first?.segment)
         let layout = try #require(segment.clusters)
-        let byTerm = try #require(layout.byTerm)
-        // Each list's (term, block, level) triples, read from the summaries and from the runs.
-        let summaryTerms = layout.summaryTerms(as: UInt16.self)
-        let directory = byTerm.terms(as: UInt16.self)
-        for t in 0..<segment.postings.termCount {
-            let firstBlock = Int(layout.termBlocks[t])
-            let base = Int(layout.summaryOffsets[firstBlock])
-            let count = Int(layout.summaryOffsets[Int(layout.termBlocks[t + 1])]) - base
-            var fromSummaries: [[Int]] = []
-            for b in firstBlock..<Int(layout.termBlocks[t + 1]) {
-                for e in Int(layout.summaryOffsets[b])..<Int(layout.summaryOffsets[b + 1]) {
-                    fromSummaries.append([Int(summaryTerms[e]), b - firstBlock, Int(layout.summaryWeights[e])])
+        // Stored only by term, with 2-byte entries: no list has more than 256 blocks.
+        #expect(layout.summaryStorage == ClusteredIndex.SummaryStorage(byBlock: false, byTermEntryWidth: 2))
+        #expect(layout.summaryWeights.isEmpty && layout.summaryTerms.isEmpty)
+        #expect(Array(layout.summaryOffsets) == Array(rows.summaryOffsets) && Array(layout.summaryScales) == Array(rows.summaryScales))
+        // As the release that introduced summaries by term stored them: by block as well, and
+        // with 4-byte entries.
+        let legacyStorage = HeapStorage()
+        defer { withExtendedLifetime((plain, index, legacyStorage)) {} }
+        let legacy = ClusteredIndex.build(segment.postings, documentCount: segment.documentCount,
+                                          settings: ClusterSettings(minDocuments: 0, summariesByTerm: true), storage: legacyStorage,
+                                          summaries: ClusteredIndex.SummaryStorage(byBlock: true, byTermEntryWidth: 4))
+        #expect(legacy.summaryStorage == ClusteredIndex.SummaryStorage(byBlock: true, byTermEntryWidth: 4))
+        #expect(Array(legacy.summaryWeights) == Array(rows.summaryWeights))
+        // Each list's (term, block, level) triples, read from the summaries by block and from
+        // the runs of both widths.
+        let summaryTerms = rows.summaryTerms(as: UInt16.self)
+        for (name, l) in [("2-byte", layout), ("4-byte", legacy)] {
+            let byTerm = try #require(l.byTerm)
+            let directory = byTerm.terms(as: UInt16.self)
+            for t in 0..<segment.postings.termCount {
+                let firstBlock = Int(rows.termBlocks[t])
+                let base = Int(rows.summaryOffsets[firstBlock])
+                let count = Int(rows.summaryOffsets[Int(rows.termBlocks[t + 1])]) - base
+                var fromSummaries: [[Int]] = []
+                for b in firstBlock..<Int(rows.termBlocks[t + 1]) {
+                    for e in Int(rows.summaryOffsets[b])..<Int(rows.summaryOffsets[b + 1]) {
+                        fromSummaries.append([Int(summaryTerms[e]), b - firstBlock, Int(rows.summaryWeights[e])])
+                    }
                 }
-            }
-            var fromRuns: [[Int]] = []
-            let d0 = Int(byTerm.lists[t]), d1 = Int(byTerm.lists[t + 1])
-            for i in d0..<d1 {
-                if i > d0 { #expect(directory[i - 1] < directory[i], "term \(t): directory not increasing") }
-                let end = i + 1 < d1 ? Int(byTerm.runs[i + 1]) : count
-                for e in (base + Int(byTerm.runs[i]))..<(base + end) {
-                    fromRuns.append([Int(directory[i]), Int(byTerm.entries[e] >> 8), Int(byTerm.entries[e] & 0xFF)])
+                var fromRuns: [[Int]] = []
+                let d0 = Int(byTerm.lists[t]), d1 = Int(byTerm.lists[t + 1])
+                for i in d0..<d1 {
+                    if i > d0 { #expect(directory[i - 1] < directory[i], "term \(t): directory not increasing") }
+                    let end = i + 1 < d1 ? Int(byTerm.runs[i + 1]) : count
+                    for e in (base + Int(byTerm.runs[i]))..<(base + end) {
+                        fromRuns.append([Int(directory[i]), Int(byTerm.entry(e) >> 8), Int(byTerm.entry(e) & 0xFF)])
+                    }
                 }
+                #expect(fromRuns == fromSummaries.sorted { $0.lexicographicallyPrecedes($1) }, "\(name) term \(t)")
             }
-            #expect(fromRuns == fromSummaries.sorted { $0.lexicographicallyPrecedes($1) }, "term \(t)")
         }
-        // The same search with bounds from the summaries: the same blocks visited, the same hits.
-        let withoutRuns = ClusteredIndex(
-            wide: layout.wide, documentOffsets: layout.documentOffsets, documentTerms: layout.documentTerms,
-            documentWeights: layout.documentWeights, termBlocks: layout.termBlocks, blockOffsets: layout.blockOffsets,
-            blockDocs: layout.blockDocs, summaryOffsets: layout.summaryOffsets, summaryTerms: layout.summaryTerms,
-            summaryWeights: layout.summaryWeights, summaryScales: layout.summaryScales, compact: layout.compact,
-            blockRecords: layout.blockRecords, byTerm: nil)
         let scratch = QueryScratch()
         func run(_ l: ClusteredIndex, _ query: SparseVector, _ a: Approximation) -> (docs: [DocID], scores: [Float], stats: QueryStats) {
             var top = TopK(k: 10)
@@ -279,9 +295,13 @@ struct ClusteredTests {
             let query = segment.resolve(keys: q.tokens.map(TokenKey.init), weights: q.weights).canonical()
             for a in [Approximation.exact, Approximation(queryCut: 3, heapFactor: 1), Approximation(queryCut: 5, heapFactor: 0.9),
                       Approximation(queryCut: 2, heapFactor: 1.3)] {
+                // The same search with bounds from the summaries by block: the same blocks
+                // visited, the same hits.
                 let fast = run(layout, query, a)
-                let slow = run(withoutRuns, query, a)
+                let slow = run(rows, query, a)
+                let wider = run(legacy, query, a)
                 #expect(fast.docs == slow.docs && fast.scores == slow.scores && fast.stats == slow.stats, "\(a)")
+                #expect(wider.docs == slow.docs && wider.scores == slow.scores && wider.stats == slow.stats, "\(a)")
                 visited += fast.stats.rangesScored
             }
         }
