@@ -176,10 +176,14 @@ public struct ClusteredIndex: @unchecked Sendable {
     /// otherwise): always without summaries by term, and with them only in files of the release
     /// that introduced them.
     public let summariesByBlock: Bool
+    /// Whether ``documentTerms`` holds the forward index's terms (files written before the
+    /// compact forward index stored them); else it is empty and a document's terms are those of
+    /// its compact record, in the same order.
+    public let forwardTerms: Bool
 
-    /// Where the layout stores its summaries.
-    public var summaryStorage: SummaryStorage {
-        SummaryStorage(byBlock: summariesByBlock, byTermEntryWidth: byTerm?.entryWidth)
+    /// Which optional sections the layout is stored with.
+    public var storage: Storage {
+        Storage(summariesByBlock: summariesByBlock, byTermEntryWidth: byTerm?.entryWidth, forwardTerms: forwardTerms)
     }
 
     /// The summaries of each term's list, transposed: for list `t`, the distinct terms of its
@@ -259,32 +263,39 @@ public struct ClusteredIndex: @unchecked Sendable {
         }
     }
 
-    /// Where a layout stores its summaries: by block (``summaryTerms``, ``summaryWeights``), by
-    /// term (``SummariesByTerm``) or, in files of the release that introduced summaries by term,
-    /// both.
-    public struct SummaryStorage: Equatable, Sendable {
+    /// Which of its optional sections a layout is stored with.
+    ///
+    /// - Summaries by block (``summaryTerms``, ``summaryWeights``), by term (``SummariesByTerm``)
+    ///   or, in files of the release that introduced summaries by term, both.
+    /// - The forward index's terms (``documentTerms``): in files written before the compact
+    ///   forward index stored them in its records; since then, a document's terms are read from
+    ///   its compact record and only its float weights from the forward index.
+    public struct Storage: Equatable, Sendable {
         /// Whether each block's summary entries are stored together.
-        public var byBlock: Bool
+        public var summariesByBlock: Bool
         /// The width of the entries of the summaries by term, or nil when there are none.
         public var byTermEntryWidth: Int?
+        /// Whether the forward index stores its own copy of the documents' terms.
+        public var forwardTerms: Bool
 
-        public init(byBlock: Bool, byTermEntryWidth: Int?) {
-            self.byBlock = byBlock
+        public init(summariesByBlock: Bool, byTermEntryWidth: Int?, forwardTerms: Bool = false) {
+            self.summariesByBlock = summariesByBlock
             self.byTermEntryWidth = byTermEntryWidth
+            self.forwardTerms = forwardTerms
         }
 
-        /// How this release stores the summaries of a layout built with `settings` from lists of
-        /// at most `longestList` postings over `termCount` terms: by term when asked for and
-        /// every list's blocks and entries can be numbered (2-byte entries when no list can have
-        /// more than 256 blocks), else by block. A function of the postings and the settings,
-        /// so `check` rebuilds the same sections.
-        static func current(settings: ClusterSettings, longestList: Int, termCount: Int, documentCount: Int) -> SummaryStorage {
+        /// How this release stores a layout built with `settings` from lists of at most
+        /// `longestList` postings over `termCount` terms: the summaries by term when asked for
+        /// and every list's blocks and entries can be numbered (2-byte entries when no list can
+        /// have more than 256 blocks), else by block; the terms only in the compact records. A
+        /// function of the postings and the settings, so `check` rebuilds the same sections.
+        static func current(settings: ClusterSettings, longestList: Int, termCount: Int, documentCount: Int) -> Storage {
             let keep = settings.postingsKept(documents: documentCount)
             let blocks = settings.blockBound(kept: keep == 0 ? longestList : min(keep, longestList))
             guard settings.summariesByTerm && blocks <= SummariesByTerm.maxBlocks
                 && blocks * max(1, termCount) <= Int(UInt32.max)
-            else { return SummaryStorage(byBlock: true, byTermEntryWidth: nil) }
-            return SummaryStorage(byBlock: false, byTermEntryWidth: blocks <= SummariesByTerm.narrowBlocks ? 2 : 4)
+            else { return Storage(summariesByBlock: true, byTermEntryWidth: nil) }
+            return Storage(summariesByBlock: false, byTermEntryWidth: blocks <= SummariesByTerm.narrowBlocks ? 2 : 4)
         }
     }
 
@@ -336,21 +347,22 @@ public struct ClusteredIndex: @unchecked Sendable {
 
     /// The clustered layout of `postings` over `documentCount` documents, built in memory.
     ///
-    /// `summaries` overrides where the summaries are stored (`check` rebuilds a file as it was
-    /// written); by default, as this release stores them (``SummaryStorage/current``).
+    /// `sections` overrides which optional sections it has (`check` rebuilds a file as it was
+    /// written); by default, those this release writes (``Storage/current``).
     static func build(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings,
-                      storage: HeapStorage, summaries: SummaryStorage? = nil) -> ClusteredIndex {
+                      storage: HeapStorage, sections: Storage? = nil) -> ClusteredIndex {
         func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_: T.Type) -> ClusteredIndex {
             var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage,
-                                     summaries: summaries)
+                                     sections: sections)
             let out = HeapSections(builder.blockLayouts, storage: storage)
             // Memory accepts every declared byte, so the writes cannot fail.
             try! builder.writeBlocks(to: out)
             let summaryTag = builder.wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16
-            let byBlock = builder.summaries.byBlock
+            let byBlock = builder.stored.summariesByBlock
             return ClusteredIndex(
                 wide: builder.wide, documentOffsets: builder.forward.offsets,
-                documentTerms: UnsafeRawBufferPointer(builder.forward.terms), documentWeights: builder.forward.weights,
+                documentTerms: builder.stored.forwardTerms ? UnsafeRawBufferPointer(builder.forward.terms) : UnsafeRawBufferPointer(start: nil, count: 0),
+                documentWeights: builder.forward.weights,
                 termBlocks: out.section(SegmentFiles.termBlocks, as: UInt64.self),
                 blockOffsets: out.section(SegmentFiles.clusterBlockOffsets, as: UInt64.self),
                 blockDocs: out.section(SegmentFiles.clusterBlockDocs, as: UInt32.self),
@@ -360,7 +372,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                 summaryScales: out.section(SegmentFiles.summaryScales, as: Float.self),
                 compact: builder.compact,
                 blockRecords: builder.recordsFit ? out.section(SegmentFiles.clusterBlockRecords, as: UInt32.self) : nil,
-                byTerm: builder.summaries.byTermEntryWidth.map { width in
+                byTerm: builder.stored.byTermEntryWidth.map { width in
                     SummariesByTerm(lists: out.section(SegmentFiles.termSummaryLists, as: UInt64.self),
                                     terms: UnsafeRawBufferPointer(out.section(builder.wide ? SegmentFiles.termSummaryTerms32
                                                                                            : SegmentFiles.termSummaryTerms16, as: T.self)),
@@ -369,7 +381,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                                                         : UnsafeRawBufferPointer(out.section(SegmentFiles.termSummaryEntries, as: UInt32.self)),
                                     entryWidth: width)
                 },
-                summariesByBlock: byBlock)
+                summariesByBlock: byBlock, forwardTerms: builder.stored.forwardTerms)
         }
         return isWide(termCount: postings.termCount) ? make(UInt32.self) : make(UInt16.self)
     }
@@ -379,7 +391,7 @@ public struct ClusteredIndex: @unchecked Sendable {
     static func write(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, to path: String) throws {
         func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_: T.Type) throws {
             let storage = HeapStorage()
-            var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage, summaries: nil)
+            var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage, sections: nil)
             let file = try SectionFileWriter(path: path, kind: SegmentFiles.clusters.kind, sections: builder.layouts)
             try builder.writeForward(to: file)
             try builder.writeBlocks(to: file)
@@ -389,7 +401,7 @@ public struct ClusteredIndex: @unchecked Sendable {
         try isWide(termCount: postings.termCount) ? make(UInt32.self) : make(UInt16.self)
     }
 
-    /// The forward index's terms as `T` (`UInt16` unless ``wide``).
+    /// The forward index's terms as `T` (`UInt16` unless ``wide``), when it has its own copy.
     @inlinable @inline(__always)
     public func documentTerms<T: FixedWidthInteger>(as: T.Type) -> UnsafePointer<T> {
         documentTerms.baseAddress.map { $0.assumingMemoryBound(to: T.self) } ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!
@@ -402,9 +414,14 @@ public struct ClusteredIndex: @unchecked Sendable {
     public static func prefetchEntries<T>(of d: Int, offsets: UnsafePointer<UInt64>, terms: UnsafePointer<T>,
                                           weights: UnsafePointer<Float>) {
         let first = Int(offsets[d])
-        let count = Int(offsets[d &+ 1]) &- first
-        let termBytes = UnsafeRawPointer(terms + first)
-        let weightBytes = UnsafeRawPointer(weights + first)
+        prefetchEntries(count: Int(offsets[d &+ 1]) &- first, terms: terms + first, weights: weights + first)
+    }
+
+    /// Starts loading the cache lines of `count` terms and weights.
+    @inlinable @inline(__always)
+    public static func prefetchEntries<T>(count: Int, terms: UnsafePointer<T>, weights: UnsafePointer<Float>) {
+        let termBytes = UnsafeRawPointer(terms)
+        let weightBytes = UnsafeRawPointer(weights)
         var byte = 0
         while byte < count &* MemoryLayout<T>.stride {
             sparrow_prefetch(termBytes + byte)
@@ -426,10 +443,10 @@ public struct ClusteredIndex: @unchecked Sendable {
     /// Builds the layout: the forward index first, then each term's blocks and summaries.
     private struct Builder<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable> {
         init(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, storage: HeapStorage,
-             summaries: SummaryStorage?) {
+             sections: Storage?) {
             let termCount = postings.termCount
             let longest = (0..<termCount).reduce(0) { max($0, postings.range(of: TermID($1)).count) }
-            let summaries = summaries ?? .current(settings: settings, longestList: longest, termCount: termCount,
+            let stored = sections ?? .current(settings: settings, longestList: longest, termCount: termCount,
                                                   documentCount: documentCount)
             let total = postings.docs.count
             // Forward index: a transposition of the posting lists (terms come out increasing).
@@ -488,7 +505,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, chunks))
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
                 var worker = TermWorker<T>(termCount: termCount, settings: settings, documentCount: documentCount,
-                                           summaries: summaries)
+                                           stored: stored)
                 while true {
                     let c = nextChunk.add(1, ordering: .relaxed).oldValue
                     if c >= chunks { return }
@@ -507,7 +524,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             keptCount = parts.reduce(0) { $0 + $1.blockDocs.count }
             entryCount = parts.reduce(0) { $0 + Int($1.summaryOffsets.last!) }
             distinctCount = parts.reduce(0) { $0 + $1.byTermTerms.count }
-            self.summaries = summaries
+            self.stored = stored
         }
 
         let forward: Forward<T>
@@ -522,7 +539,7 @@ public struct ClusteredIndex: @unchecked Sendable {
         /// Distinct terms of the lists' summaries, summed over the lists.
         let distinctCount: Int
         /// Where the summaries are stored.
-        let summaries: SummaryStorage
+        let stored: Storage
         var parts: [TermBlocks<T>]
 
         /// The sections of the blocks and summaries (the forward index is already in memory).
@@ -532,10 +549,10 @@ public struct ClusteredIndex: @unchecked Sendable {
              SectionLayout(SegmentFiles.clusterBlockDocs, UInt32.self, count: keptCount)]
             + (recordsFit ? [SectionLayout(SegmentFiles.clusterBlockRecords, UInt32.self, count: keptCount)] : [])
             + [SectionLayout(SegmentFiles.summaryOffsets, UInt64.self, count: blockCount + 1)]
-            + (summaries.byBlock ? [SectionLayout(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, T.self, count: entryCount),
+            + (stored.summariesByBlock ? [SectionLayout(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, T.self, count: entryCount),
                                     SectionLayout(SegmentFiles.summaryWeights, UInt8.self, count: entryCount)] : [])
             + [SectionLayout(SegmentFiles.summaryScales, Float.self, count: blockCount)]
-            + (summaries.byTermEntryWidth.map { width in
+            + (stored.byTermEntryWidth.map { width in
                 [SectionLayout(SegmentFiles.termSummaryLists, UInt64.self, count: termCount + 1),
                  SectionLayout(wide ? SegmentFiles.termSummaryTerms32 : SegmentFiles.termSummaryTerms16, T.self, count: distinctCount),
                  SectionLayout(SegmentFiles.termSummaryRuns, UInt32.self, count: distinctCount),
@@ -546,9 +563,9 @@ public struct ClusteredIndex: @unchecked Sendable {
 
         /// Every section of the layout, in file order.
         var layouts: [SectionLayout] {
-            [SectionLayout(SegmentFiles.forwardOffsets, UInt64.self, count: forward.offsets.count),
-             SectionLayout(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16, T.self, count: forward.terms.count),
-             SectionLayout(SegmentFiles.forwardWeights, Float.self, count: forward.weights.count),
+            [SectionLayout(SegmentFiles.forwardOffsets, UInt64.self, count: forward.offsets.count)]
+            + (stored.forwardTerms ? [SectionLayout(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16, T.self, count: forward.terms.count)] : [])
+            + [SectionLayout(SegmentFiles.forwardWeights, Float.self, count: forward.weights.count),
              SectionLayout(SegmentFiles.compactOffsets, UInt64.self, count: compact.offsets.count),
              SectionLayout(SegmentFiles.compactRecords, UInt8.self, count: compact.records.count)] + blockLayouts
         }
@@ -556,7 +573,7 @@ public struct ClusteredIndex: @unchecked Sendable {
         /// Writes the forward index's sections to `out`.
         func writeForward(to out: some SectionOutput) throws {
             try out.append(SegmentFiles.forwardOffsets, forward.offsets)
-            try out.append(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16, forward.terms)
+            if stored.forwardTerms { try out.append(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16, forward.terms) }
             try out.append(SegmentFiles.forwardWeights, forward.weights)
             try out.append(SegmentFiles.compactOffsets, compact.offsets)
             try out.append(SegmentFiles.compactRecords, compact.records.bindMemory(to: UInt8.self))
@@ -566,7 +583,7 @@ public struct ClusteredIndex: @unchecked Sendable {
         mutating func writeBlocks(to out: some SectionOutput) throws {
             var (blocks, docs, entries, distinct): (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
             try out.append(SegmentFiles.termBlocks, value: UInt64(0))
-            if summaries.byTermEntryWidth != nil { try out.append(SegmentFiles.termSummaryLists, value: UInt64(0)) }
+            if stored.byTermEntryWidth != nil { try out.append(SegmentFiles.termSummaryLists, value: UInt64(0)) }
             try out.append(SegmentFiles.clusterBlockOffsets, value: UInt64(0))
             try out.append(SegmentFiles.summaryOffsets, value: UInt64(0))
             for c in parts.indices {
@@ -579,12 +596,12 @@ public struct ClusteredIndex: @unchecked Sendable {
                 if recordsFit {
                     try out.append(SegmentFiles.clusterBlockRecords, part.blockDocs.map { UInt32(compact.offsets[Int($0)] / 4) })
                 }
-                if summaries.byBlock {
+                if stored.summariesByBlock {
                     try out.append(wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16, part.summaryTerms)
                     try out.append(SegmentFiles.summaryWeights, part.summaryWeights)
                 }
                 try out.append(SegmentFiles.summaryScales, part.summaryScales)
-                if let width = summaries.byTermEntryWidth {
+                if let width = stored.byTermEntryWidth {
                     try out.append(SegmentFiles.termSummaryLists, part.byTermLists.dropFirst().map { $0 + distinct })
                     try out.append(wide ? SegmentFiles.termSummaryTerms32 : SegmentFiles.termSummaryTerms16, part.byTermTerms)
                     try out.append(SegmentFiles.termSummaryRuns, part.byTermRuns)
@@ -669,11 +686,11 @@ public struct ClusteredIndex: @unchecked Sendable {
         var distinctTerms: [UInt32] = []
 
         /// Where the summaries are stored.
-        let summaries: SummaryStorage
+        let stored: Storage
 
-        init(termCount: Int, settings: ClusterSettings, documentCount: Int, summaries: SummaryStorage) {
+        init(termCount: Int, settings: ClusterSettings, documentCount: Int, stored: Storage) {
             self.settings = settings
-            self.summaries = summaries
+            self.stored = stored
             keepCount = settings.postingsKept(documents: documentCount)
             runStart = [Int32](repeating: -1, count: termCount)
             runEnd = [Int32](repeating: 0, count: termCount)
@@ -839,7 +856,7 @@ public struct ClusteredIndex: @unchecked Sendable {
         /// (``SummariesByTerm``): a counting sort of their entries on the term. Without summaries
         /// by block, the list's are then let go of.
         mutating func putByTerm(firstBlock: Int, into out: inout TermBlocks<T>) {
-            guard let entryWidth = summaries.byTermEntryWidth else { return }
+            guard let entryWidth = stored.byTermEntryWidth else { return }
             let blocks = out.summaryScales.count - firstBlock
             // The list's entries, as places in `out.summaryTerms`.
             let first = Int(out.summaryOffsets[firstBlock]) - out.entryBase
@@ -904,7 +921,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             }
             for u in distinctTerms { runCursor[Int(u)] = 0 }
             out.byTermLists.append(UInt64(out.byTermTerms.count))
-            if !summaries.byBlock {
+            if !stored.summariesByBlock {
                 out.entryBase += out.summaryTerms.count
                 out.summaryTerms.removeAll(keepingCapacity: true)
                 out.summaryWeights.removeAll(keepingCapacity: true)
@@ -1045,10 +1062,10 @@ public struct ClusteredIndex: @unchecked Sendable {
     var sections: [SectionSource] {
         let termTag = wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16
         let summaryTag = wide ? SegmentFiles.summaryTerms32 : SegmentFiles.summaryTerms16
-        return [SectionSource(SegmentFiles.forwardOffsets, documentOffsets),
-                wide ? SectionSource(termTag, documentTerms.bindMemory(to: UInt32.self))
-                     : SectionSource(termTag, documentTerms.bindMemory(to: UInt16.self)),
-                SectionSource(SegmentFiles.forwardWeights, documentWeights)]
+        return [SectionSource(SegmentFiles.forwardOffsets, documentOffsets)]
+            + (forwardTerms ? [wide ? SectionSource(termTag, documentTerms.bindMemory(to: UInt32.self))
+                                    : SectionSource(termTag, documentTerms.bindMemory(to: UInt16.self))] : [])
+            + [SectionSource(SegmentFiles.forwardWeights, documentWeights)]
             + (compact.map { [SectionSource(SegmentFiles.compactOffsets, $0.offsets),
                               SectionSource(SegmentFiles.compactRecords, $0.records.bindMemory(to: UInt8.self))] } ?? [])
             + [SectionSource(SegmentFiles.termBlocks, termBlocks),
@@ -1082,9 +1099,12 @@ public struct ClusteredIndex: @unchecked Sendable {
         let byBlock = file.hasSection(summaryTag) || file.hasSection(SegmentFiles.summaryWeights)
             || !file.hasSection(SegmentFiles.termSummaryLists)
         let entryWidth = file.elementSize(of: SegmentFiles.termSummaryEntries) == 2 ? 2 : 4
+        // The forward index's own terms are absent from layouts whose compact records hold them.
+        let forwardTerms = file.hasSection(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16)
+            || !file.hasSection(SegmentFiles.compactOffsets)
         let c = ClusteredIndex(
             wide: wide, documentOffsets: try file.section(SegmentFiles.forwardOffsets, as: UInt64.self),
-            documentTerms: try raw(SegmentFiles.forwardTerms16, SegmentFiles.forwardTerms32),
+            documentTerms: forwardTerms ? try raw(SegmentFiles.forwardTerms16, SegmentFiles.forwardTerms32) : UnsafeRawBufferPointer(start: nil, count: 0),
             documentWeights: try file.section(SegmentFiles.forwardWeights, as: Float.self),
             termBlocks: try file.section(SegmentFiles.termBlocks, as: UInt64.self),
             blockOffsets: try file.section(SegmentFiles.clusterBlockOffsets, as: UInt64.self),
@@ -1107,12 +1127,13 @@ public struct ClusteredIndex: @unchecked Sendable {
                                                            : UnsafeRawBufferPointer(try file.section(SegmentFiles.termSummaryEntries, as: UInt32.self)),
                                   entryWidth: entryWidth)
                 : nil,
-            summariesByBlock: byBlock)
+            summariesByBlock: byBlock, forwardTerms: forwardTerms)
         let width = wide ? 4 : 2
         let path = file.path
         try IndexDirectory.expect(c.documentOffsets.count == documents + 1, path, "forward index does not hold \(documents) documents")
         try IndexDirectory.checkOffsets(c.documentOffsets, total: postings.docs.count, path: path, what: "forward index")
-        try IndexDirectory.expect(c.documentTerms.count == postings.docs.count * width && c.documentWeights.count == postings.docs.count,
+        try IndexDirectory.expect(c.documentTerms.count == (forwardTerms ? postings.docs.count * width : 0)
+                                  && c.documentWeights.count == postings.docs.count,
                                   path, "forward index does not hold the segment's \(postings.docs.count) postings")
         if let compact = c.compact {
             try IndexDirectory.expect(compact.offsets.count == documents + 1, path, "compact forward index does not hold \(documents) documents")

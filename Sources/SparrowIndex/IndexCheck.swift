@@ -102,10 +102,13 @@ extension IndexDirectory {
                 // The layout is a function of the postings and the settings (its choices are
                 // seeded), so a fresh build must give the same bytes.
                 if let settings {
-                    // Its summaries stored where the file stores them: files of the release that
-                    // introduced summaries by term store them by block as well, with 4-byte entries.
-                    let fresh = ClusteredIndex.build(p, documentCount: n, settings: settings, storage: scratch,
-                                                     summaries: settings.summariesByTerm ? stored.summaryStorage : nil)
+                    // With the optional sections the file has: files of earlier releases have the
+                    // forward index's own terms, and those of the release that introduced
+                    // summaries by term store them by block as well, with 4-byte entries. (Only
+                    // settings with summaries by term may have them.)
+                    var sections = stored.storage
+                    if !settings.summariesByTerm { (sections.summariesByBlock, sections.byTermEntryWidth) = (true, nil) }
+                    let fresh = ClusteredIndex.build(p, documentCount: n, settings: settings, storage: scratch, sections: sections)
                     // Files of earlier releases lack the sections added since (the compact forward
                     // index and the blocks' record starts), which the reader treats as optional:
                     // the sections the file has must match.

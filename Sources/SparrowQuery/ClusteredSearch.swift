@@ -149,14 +149,24 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 byte &+= 64
             }
         }
+        let forwardTerms = layout.forwardTerms
+        let recordOffsets = layout.compact?.offsets.baseAddress
+        let recordBytes = layout.compact?.records.baseAddress
+        /// Document `d`'s terms: the forward index's own, or those of its compact record.
+        @inline(__always) func termsOf(_ d: Int) -> UnsafePointer<T> {
+            if forwardTerms { return documentTerms + Int(documentOffsets[d]) }
+            let record: UnsafeRawPointer = recordBytes! + Int(recordOffsets![d])
+            return (record + 8).assumingMemoryBound(to: T.self)
+        }
         /// Document `d`'s exact score, from the float forward index.
         @inline(__always) func exactScore(of d: Int) -> Float {
             let e = Int(documentOffsets[d])
-            return forwardScore(documentTerms + e, documentWeights! + e, Int(documentOffsets[d + 1]) &- e, dense)
+            return forwardScore(termsOf(d), documentWeights! + e, Int(documentOffsets[d + 1]) &- e, dense)
         }
-        /// Starts loading the first cache lines of document `d`'s forward-index entries.
+        /// Starts loading the first cache lines of document `d`'s terms and forward-index weights.
         @inline(__always) func prefetchEntries(of d: Int) {
-            ClusteredIndex.prefetchEntries(of: d, offsets: documentOffsets, terms: documentTerms, weights: documentWeights!)
+            let e = Int(documentOffsets[d])
+            ClusteredIndex.prefetchEntries(count: Int(documentOffsets[d + 1]) &- e, terms: termsOf(d), weights: documentWeights! + e)
         }
 
         for position in cut {
@@ -197,7 +207,10 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 // scattered in it: the block's offsets are fetched first, then each document's
                 // entries while the one before it is scored.
                 if compact == nil {
-                    for j in i..<stop { sparrow_prefetch(documentOffsets + Int(blockDocs![j])) }
+                    for j in i..<stop {
+                        sparrow_prefetch(documentOffsets + Int(blockDocs![j]))
+                        if !forwardTerms { sparrow_prefetch(recordOffsets! + Int(blockDocs![j])) }
+                    }
                     prefetchEntries(of: Int(blockDocs![i]))
                 } else {
                     if blockRecords == nil { for j in i..<stop { sparrow_prefetch(compactOffsets! + Int(blockDocs![j])) } }

@@ -133,13 +133,13 @@ struct PersistenceTests {
         let byTerm = fixture == "format-v3-clustered-byterm"
         #expect(try SearchIndex.meta(at: path).clustered?.summariesByTerm == byTerm)
         let layout = try #require(old.segments.views.first?.segment.clusters)
-        #expect(layout.summaryStorage.byBlock && layout.summaryStorage.byTermEntryWidth == (byTerm ? 4 : nil))
+        #expect(layout.storage.summariesByBlock && layout.storage.byTermEntryWidth == (byTerm ? 4 : nil) && layout.storage.forwardTerms)
         #expect((layout.compact != nil) == (fixture != "format-v3-clustered"))
         let fresh = try SearchIndex.build(records: documents,
                                           options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: byTerm)))
         if byTerm {
-            let storage = try #require(fresh.segments.views.first?.segment.clusters?.summaryStorage)
-            #expect(!storage.byBlock && storage.byTermEntryWidth == 2)
+            let storage = try #require(fresh.segments.views.first?.segment.clusters?.storage)
+            #expect(!storage.summariesByBlock && storage.byTermEntryWidth == 2 && !storage.forwardTerms)
         }
         let naive = NaiveScorer(documents)
         for query in queries {

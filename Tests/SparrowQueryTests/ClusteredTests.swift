@@ -234,24 +234,25 @@ struct ClusteredTests {
         let c = Self.corpus(seed: seed)
         let plain = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
         let rows = try #require(plain.segments.views.first?.segment.clusters)
-        #expect(rows.byTerm == nil && rows.summaryStorage == ClusteredIndex.SummaryStorage(byBlock: true, byTermEntryWidth: nil),
+        #expect(rows.byTerm == nil && rows.storage == ClusteredIndex.Storage(summariesByBlock: true, byTermEntryWidth: nil),
                 "only when asked for")
         let index = try SearchIndex.build(records: c.documents,
                                           options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: true)))
         let segment = try #require(index.segments.views.first?.segment)
         let layout = try #require(segment.clusters)
         // Stored only by term, with 2-byte entries: no list has more than 256 blocks.
-        #expect(layout.summaryStorage == ClusteredIndex.SummaryStorage(byBlock: false, byTermEntryWidth: 2))
+        #expect(layout.storage == ClusteredIndex.Storage(summariesByBlock: false, byTermEntryWidth: 2))
         #expect(layout.summaryWeights.isEmpty && layout.summaryTerms.isEmpty)
         #expect(Array(layout.summaryOffsets) == Array(rows.summaryOffsets) && Array(layout.summaryScales) == Array(rows.summaryScales))
         // As the release that introduced summaries by term stored them: by block as well, and
-        // with 4-byte entries.
+        // with 4-byte entries (and the forward index with its own terms).
         let legacyStorage = HeapStorage()
         defer { withExtendedLifetime((plain, index, legacyStorage)) {} }
         let legacy = ClusteredIndex.build(segment.postings, documentCount: segment.documentCount,
                                           settings: ClusterSettings(minDocuments: 0, summariesByTerm: true), storage: legacyStorage,
-                                          summaries: ClusteredIndex.SummaryStorage(byBlock: true, byTermEntryWidth: 4))
-        #expect(legacy.summaryStorage == ClusteredIndex.SummaryStorage(byBlock: true, byTermEntryWidth: 4))
+                                          sections: ClusteredIndex.Storage(summariesByBlock: true, byTermEntryWidth: 4, forwardTerms: true))
+        #expect(legacy.storage == ClusteredIndex.Storage(summariesByBlock: true, byTermEntryWidth: 4, forwardTerms: true))
+        #expect(!layout.forwardTerms && layout.documentTerms.isEmpty && legacy.documentTerms.count == layout.documentWeights.count * 2)
         #expect(Array(legacy.summaryWeights) == Array(rows.summaryWeights))
         // Each list's (term, block, level) triples, read from the summaries by block and from
         // the runs of both widths.
