@@ -45,15 +45,16 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Segments with fewer documents get no clustered layout and are searched exactly.
     public var minDocuments: Int
-    /// Whether the layout also stores its summaries by term (``ClusteredIndex/SummariesByTerm``):
-    /// a query then bounds a list's blocks from its own terms' runs instead of a pass over every
-    /// summary. At 1M documents: 10–25 % faster approximate search, for 1.8× the clusters file
-    /// (the summaries are stored twice) and a quarter more build time (BENCHMARKS.md).
+    /// Whether the layout stores its summaries by term (``ClusteredIndex/SummariesByTerm``)
+    /// rather than by block: a query then bounds a list's blocks from its own terms' runs instead
+    /// of a pass over every summary entry of the list (BENCHMARKS.md, "Fifth run"). On by
+    /// default; settings recorded before it existed decode as false (their files store the
+    /// summaries by block).
     public var summariesByTerm: Bool
 
     public init(method: Method = .randomCentroids, postingsPerTerm: Int? = nil, postingMass: Double = 1,
                 blockFraction: Double = 0.1, summaryMass: Double = 0.8, assignmentTerms: Int = 15, seed: UInt64 = 42,
-                minDocuments: Int = 10_000, summariesByTerm: Bool = false) {
+                minDocuments: Int = 10_000, summariesByTerm: Bool = true) {
         self.method = method
         self.postingsPerTerm = postingsPerTerm
         self.postingMass = postingMass
@@ -82,7 +83,7 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// Settings under which the clustered search returns exactly what exhaustive search returns
     /// (with ``Approximation/exact`` query knobs): every posting kept, exact summaries, every
     /// segment clustered. For tests and for measuring what the approximations cost.
-    public static func lossless(seed: UInt64 = 42, summariesByTerm: Bool = false) -> ClusterSettings {
+    public static func lossless(seed: UInt64 = 42, summariesByTerm: Bool = true) -> ClusterSettings {
         ClusterSettings(postingsPerTerm: 0, postingMass: 1, summaryMass: 1, seed: seed, minDocuments: 0, summariesByTerm: summariesByTerm)
     }
 
@@ -129,9 +130,11 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
 
 /// A segment's clustered layout: a forward index and, per term, blocks of documents with summaries.
 ///
-/// - Forward index: `documentOffsets[d] ..< documentOffsets[d + 1]` index the terms (increasing)
-///   and weights of document `d`, the same float weights as its postings, so a document scored
-///   through it gets the same score, bit for bit, as term-at-a-time scoring gives.
+/// - Forward index: `documentOffsets[d] ..< documentOffsets[d + 1]` index the float weights of
+///   document `d`, the same as its postings', so a document scored through it gets the same score,
+///   bit for bit, as term-at-a-time scoring gives. Its terms (increasing) are those of its compact
+///   record, in the same order; files written before the compact records held them kept them
+///   here too (``forwardTerms``).
 /// - Compact forward index (``compact``): document `d`'s record starts at byte
 ///   `compactOffsets[d]` of `compactRecords`: its entry count `m` (u32), a scale (f32), its `m`
 ///   terms (the forward index's width) and `m` weights as 8-bit levels (`weight ≈ level × scale`,
@@ -140,14 +143,17 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
 ///   searches score candidates with it and rescore the best exactly (see `clusteredSearch`).
 /// - Blocks: `termBlocks[t] ..< termBlocks[t + 1]` are the blocks of term `t`; block `b` holds the
 ///   documents `blockDocs[blockOffsets[b] ..< blockOffsets[b + 1]]` (increasing).
-/// - Summaries: block `b`'s summary is `summaryTerms`/`summaryWeights[summaryOffsets[b] ..<
-///   summaryOffsets[b + 1]]` (terms increasing); entry weight `q` stands for
+/// - Summaries: block `b`'s summary has entries (term, weight level `q`), `q` standing for
 ///   `Float(q) × summaryScales[b]`, rounded up from the maximum weight of the term in the block, so
-///   an unpruned summary's dot product with a query bounds every score in the block.
-///
-/// - Summaries by term (``byTerm``): the same entries again, per list and then per term, so a
-///   query's bounds for all of a list's blocks cost one run per query term rather than a pass over
-///   every summary entry of the list (see ``SummariesByTerm``).
+///   an unpruned summary's dot product with a query bounds every score in the block. They are
+///   stored in one of two ways (``ClusterSettings/summariesByTerm``):
+///   - by term (``byTerm``, the default): per list and then per term, the blocks whose summary
+///     holds the term and its level there, so a query's bounds for all of a list's blocks cost one
+///     run per query term rather than a pass over every summary entry of the list (see
+///     ``SummariesByTerm``);
+///   - by block (``summariesByBlock``): block `b`'s entries are
+///     `summaryTerms`/`summaryWeights[summaryOffsets[b] ..< summaryOffsets[b + 1]]` (terms
+///     increasing). Files of the release that introduced summaries by term hold both.
 ///
 /// Term numbers take 16 bits when the segment has at most 65 536 terms (``wide`` is false), else
 /// 32; all term arrays are raw bytes of that width.

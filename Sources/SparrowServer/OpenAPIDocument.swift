@@ -220,7 +220,7 @@ enum OpenAPIDocument {
           "summary_mass": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.8},
           "seed": {"type": "integer", "minimum": 0, "default": 42},
           "min_documents": {"type": "integer", "minimum": 0, "default": 10000},
-          "summaries_by_term": {"type": "boolean", "default": false, "description": "Also store the summaries by term: faster approximate search, a larger index"}}},
+          "summaries_by_term": {"type": "boolean", "default": true, "description": "Store the summaries by term (faster approximate search); false stores them by block"}}},
         "fsync": {"type": "string", "pattern": "^(always|none|interval:[0-9]+)$", "description": "When this collection's write-ahead log is forced to disk; the server's --fsync when absent"}}},
       "Collection": {"type": "object", "required": ["name", "kind", "documents", "deleted", "segments", "terms", "postings", "size_bytes", "log_bytes", "buffered_documents", "merges_completed", "merging", "settings"], "properties": {
         "name": {"type": "string"}, "kind": {"type": "string", "enum": ["vectors", "text", "encoded"]},

@@ -48,14 +48,15 @@ struct IndexCommand: ParsableCommand {
             per kept posting) with a summary vector each (--summary-mass of its weight kept), and a
             forward index that scores candidates exactly. Search it with sparrow search --recall 0.95
             (or --algorithm clustered --query-cut N --heap-factor F). Not for --text collections.
-            --summaries-by-term also stores the summaries by term: approximate search 10-25% faster
-            at 1M documents, for a clusters file about twice as large.
+            The summaries are stored by term (each list's blocks grouped under the terms their
+            summaries hold), so a query reads only its own terms' entries; --no-summaries-by-term
+            stores them by block, for a pass over every summary of a list (slower at 1M documents).
 
             Examples:
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index --reorder --range-size 32
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-clustered --layout clustered --cluster-min-documents 0
-              sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-by-term --layout clustered --cluster-min-documents 0 --summaries-by-term
+              sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-by-block --layout clustered --cluster-min-documents 0 --no-summaries-by-term
               sparrow index --input docs10m.jsonl --output /tmp/big-index --memory 2048
               sparrow index --text --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-bm25
               sparrow index --encoder splade:../shared/data/models/splade-tiny --input ../shared/data/scifact/corpus.jsonl.gz --output /tmp/scifact-splade

@@ -208,8 +208,9 @@ struct LayoutOptions: ParsableArguments {
     @Option(name: .long, help: "clustered: segments with fewer documents are searched exactly, without the layout.")
     var clusterMinDocuments = ClusterSettings().minDocuments
 
-    @Flag(name: .long, help: "clustered: also store the summaries by term (faster approximate search; a larger index and build).")
-    var summariesByTerm = false
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "clustered: store the summaries by term (the default; faster approximate search) or, with --no-summaries-by-term, by block.")
+    var summariesByTerm = ClusterSettings().summariesByTerm
 
     var settings: ClusterSettings? {
         guard layout == .clustered else { return nil }

@@ -56,13 +56,14 @@ struct ClusteredTests {
     func wideVocabulary() throws {
         let c = RandomCorpus(seed: 9, documentCount: 4000, vocabularySize: 4_000_000, termsPerDocument: 40...60,
                              queryCount: 40, termsPerQuery: 3...25, weights: .skewed)
-        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: .lossless()))
+        // Summaries by block here; by term below.
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: .lossless(summariesByTerm: false)))
         let segment = try #require(index.segments.views.first?.segment)
         let layout = try #require(segment.clusters)
-        #expect(layout.wide)
+        #expect(layout.wide && layout.byTerm == nil)
         #expect(segment.postings.termCount > 1 << 17, "only \(segment.postings.termCount) terms")
         #expect(Self.summariesIncrease(layout))
-        let narrow = try SearchIndex.build(records: Self.corpus(seed: 4).documents, options: BuildOptions(clustered: .lossless()))
+        let narrow = try SearchIndex.build(records: Self.corpus(seed: 4).documents, options: BuildOptions(clustered: .lossless(summariesByTerm: false)))
         #expect(try Self.summariesIncrease(#require(narrow.segments.views.first?.segment.clusters)))
         for q in c.queries {
             let exact = try index.search(q, k: 10, algorithm: .exhaustiveTAAT)
@@ -232,12 +233,11 @@ struct ClusteredTests {
     @Test("the summaries by term hold each list's summary entries, and bound blocks as the summaries do", arguments: [UInt64(2), 3])
     func summariesByTerm(seed: UInt64) throws {
         let c = Self.corpus(seed: seed)
-        let plain = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        let plain = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: false)))
         let rows = try #require(plain.segments.views.first?.segment.clusters)
-        #expect(rows.byTerm == nil && rows.storage == ClusteredIndex.Storage(summariesByBlock: true, byTermEntryWidth: nil),
-                "only when asked for")
-        let index = try SearchIndex.build(records: c.documents,
-                                          options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, summariesByTerm: true)))
+        #expect(rows.byTerm == nil && rows.storage == ClusteredIndex.Storage(summariesByBlock: true, byTermEntryWidth: nil))
+        // By term is the default.
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
         let segment = try #require(index.segments.views.first?.segment)
         let layout = try #require(segment.clusters)
         // Stored only by term, with 2-byte entries: no list has more than 256 blocks.
