@@ -21,6 +21,7 @@ public final class QueryScratch: @unchecked Sendable {
     @usableFromInline var bounds = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     @usableFromInline var denseQuery = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     @usableFromInline var visited = UnsafeMutableBufferPointer<UInt64>(start: nil, count: 0)
+    @usableFromInline var places = UnsafeMutableBufferPointer<Int>(start: nil, count: 0)
     /// The blocks of one list a clustered search visits, with their bounds.
     var blockOrder: [(bound: Float, block: UInt32)] = []
     /// Counters of the last query run with this scratch.
@@ -33,6 +34,7 @@ public final class QueryScratch: @unchecked Sendable {
         bounds.deallocate()
         denseQuery.deallocate()
         visited.deallocate()
+        places.deallocate()
     }
 
     /// A zeroed buffer of at least `count` elements; callers must leave it zeroed.
@@ -54,4 +56,7 @@ public final class QueryScratch: @unchecked Sendable {
     @inlinable func denseQuery(_ count: Int) -> UnsafeMutablePointer<Float> { Self.zeroed(&denseQuery, count) }
     /// A bitmap of `count` documents (one bit each), all clear.
     @inlinable func visited(_ count: Int) -> UnsafeMutablePointer<UInt64> { Self.zeroed(&visited, (count + 63) / 64) }
+    /// Working positions for a clustered search's directory lookups (three per query term). Unlike
+    /// the other buffers it is not kept zeroed: each search writes it before reading it.
+    @inlinable func places(_ count: Int) -> UnsafeMutablePointer<Int> { Self.zeroed(&places, count) }
 }
