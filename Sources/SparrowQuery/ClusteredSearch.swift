@@ -33,6 +33,61 @@ public func clusteredSearch(_ layout: ClusteredIndex, query: SparseVector, termC
     }
 }
 
+/// A max-heap of a list's blocks keyed by their bounds: a key is the bound's bits, mapped so that
+/// integer order is float order, above the block's number complemented, so that the larger of two
+/// keys has the larger bound or, for equal bounds, the lower block.
+enum BlockQueue {
+    @inline(__always)
+    static func key(_ bound: Float, block: Int) -> UInt64 {
+        let bits = bound.bitPattern
+        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return UInt64(ordered) &<< 32 | UInt64(UInt32.max &- UInt32(truncatingIfNeeded: block))
+    }
+
+    @inline(__always)
+    static func decode(_ key: UInt64) -> (bound: Float, block: Int) {
+        let ordered = UInt32(truncatingIfNeeded: key &>> 32)
+        let bits = ordered & 0x8000_0000 != 0 ? ordered & 0x7FFF_FFFF : ~ordered
+        return (Float(bitPattern: bits), Int(UInt32.max &- UInt32(truncatingIfNeeded: key)))
+    }
+
+    /// Moves `keys[i]` down until neither child is larger.
+    @inline(__always)
+    static func siftDown(_ keys: UnsafeMutablePointer<UInt64>, _ i: Int, count: Int) {
+        var i = i
+        let key = keys[i]
+        while true {
+            var child = 2 &* i &+ 1
+            if child >= count { break }
+            if child &+ 1 < count && keys[child &+ 1] > keys[child] { child &+= 1 }
+            if keys[child] <= key { break }
+            keys[i] = keys[child]
+            i = child
+        }
+        keys[i] = key
+    }
+
+    static func heapify(_ keys: UnsafeMutablePointer<UInt64>, count: Int) {
+        var i = count / 2
+        while i > 0 {
+            i &-= 1
+            siftDown(keys, i, count: count)
+        }
+    }
+
+    /// The largest key, removed from the heap.
+    @inline(__always)
+    static func pop(_ keys: UnsafeMutablePointer<UInt64>, count: inout Int) -> UInt64 {
+        let top = keys[0]
+        count &-= 1
+        if count > 0 {
+            keys[0] = keys[count]
+            siftDown(keys, 0, count: count)
+        }
+        return top
+    }
+}
+
 /// The search, specialised for the layout's term width.
 struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
     let layout: ClusteredIndex
@@ -149,8 +204,6 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         let documentOffsets = layout.documentOffsets.baseAddress!
         let documentTerms = layout.documentTerms(as: T.self)
         let documentWeights = layout.documentWeights.baseAddress
-        var order: [(bound: Float, block: UInt32)] = []
-        swap(&order, &scratch.blockOrder)
         var scored = 0
         var blocksScored = 0
         var touchedWords: [Int] = []
@@ -205,7 +258,9 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
             let t = Int(query.terms[position])
             let first = Int(termBlocks[t])
             let end = Int(termBlocks[t + 1])
-            order.removeAll(keepingCapacity: true)
+            // The blocks that reach the bar, as a max-heap of ``BlockQueue`` keys.
+            let order = scratch.blockKeys(end &- first)
+            var queued = 0
             if let byTerm = layout.byTerm {
                 // Every block's bound at once, from the runs of the query's terms in the list's
                 // summaries by term.
@@ -218,21 +273,23 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 for b in first..<end {
                     let bound = sums[b &- first] * summaryScales![b]
                     sums[b &- first] = 0
-                    if reaches(bound * inverse) { order.append((bound, UInt32(b))) }
+                    if reaches(bound * inverse) { order[queued] = BlockQueue.key(bound, block: b); queued &+= 1 }
                 }
             } else {
                 for b in first..<end {
                     let e = Int(summaryOffsets[b])
                     let bound = summaryDot(summaryTerms + e, summaryWeights! + e, Int(summaryOffsets[b + 1]) &- e, dense)
                         * summaryScales![b]
-                    if reaches(bound * inverse) { order.append((bound, UInt32(b))) }
+                    if reaches(bound * inverse) { order[queued] = BlockQueue.key(bound, block: b); queued &+= 1 }
                 }
             }
-            order.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.block < $1.block }
-            for (bound, block) in order {
+            // Best bound first (ties: the lower block), until a bound no longer reaches the bar:
+            // only the visited blocks are taken off the heap, where a sort would order them all.
+            BlockQueue.heapify(order, count: queued)
+            while queued > 0 {
+                let (bound, b) = BlockQueue.decode(BlockQueue.pop(order, count: &queued))
                 if !reaches(bound * inverse) { break }
                 blocksScored &+= 1
-                let b = Int(block)
                 var i = Int(blockOffsets[b])
                 let stop = Int(blockOffsets[b + 1])
                 // The forward index is far larger than the caches and a block's documents are
@@ -285,7 +342,6 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         }
         for t in query.terms { dense[Int(t)] = 0 }
         for word in touchedWords { visited[word] = 0 }
-        scratch.blockOrder = order
         scratch.stats.postingsScored &+= scored
         scratch.stats.rangesScored &+= blocksScored
     }

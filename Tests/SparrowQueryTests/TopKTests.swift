@@ -1,4 +1,5 @@
 import Sparrow
+@testable import SparrowQuery
 import SparrowTestSupport
 import Testing
 
@@ -30,5 +31,31 @@ struct TopKTests {
         top.push(DocID(1), 3)
         #expect(!top.wouldEnter(1))
         #expect(top.wouldEnter(1.5))
+    }
+
+    @Test("the clustered search's block queue pops bounds in decreasing order, ties by the lower block", arguments: [UInt64(1), 2, 3])
+    func blockQueue(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        let special: [Float] = [0, 1e-30, -1e-30, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity]
+        for _ in 0..<40 {
+            let n = Int.random(in: 0...300, using: &rng)
+            // Few distinct bounds, so that ties are common; negative ones and extremes too.
+            let items = (0..<n).map { _ -> (bound: Float, block: Int) in
+                let bound = Bool.random(using: &rng) ? special.randomElement(using: &rng)!
+                                                     : Float(Int.random(in: -5...20, using: &rng)) / 4
+                return (bound, Int.random(in: 0..<(1 << 24), using: &rng))
+            }
+            var keys = items.map { BlockQueue.key($0.bound, block: $0.block) }
+            var count = keys.count
+            var popped: [(bound: Float, block: Int)] = []
+            keys.withUnsafeMutableBufferPointer { k in
+                guard let base = k.baseAddress else { return }
+                BlockQueue.heapify(base, count: count)
+                while count > 0 { popped.append(BlockQueue.decode(BlockQueue.pop(base, count: &count))) }
+            }
+            let expected = items.sorted { $0.bound != $1.bound ? $0.bound > $1.bound : $0.block < $1.block }
+            #expect(popped.map(\.bound) == expected.map(\.bound))
+            #expect(popped.map(\.block) == expected.map(\.block))
+        }
     }
 }
