@@ -34,8 +34,9 @@ public func clusteredSearch(_ layout: ClusteredIndex, query: SparseVector, termC
 }
 
 /// A max-heap of a list's blocks keyed by their bounds: a key is the bound's bits, mapped so that
-/// integer order is float order, above the block's number complemented, so that the larger of two
-/// keys has the larger bound or, for equal bounds, the lower block.
+/// integer order is float order, above the block's number in the list complemented (a list has no
+/// more blocks than documents, whose numbers are 32-bit), so that the larger of two keys has the
+/// larger bound or, for equal bounds, the lower block.
 enum BlockQueue {
     @inline(__always)
     static func key(_ bound: Float, block: Int) -> UInt64 {
@@ -141,15 +142,20 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         query.terms.withUnsafeBufferPointer { terms in query.weights.withUnsafeBufferPointer { weights in
             let n = terms.count
             let u = terms.baseAddress!
-            for q in 0..<n { places[q] = d0 }
-            // Branch-free lower bounds: after the loop, places[q] is the last entry below u[q], or
+            // Three rows of n: each term's place in the directory (then its run's first entry),
+            // the query position of each term found, and the end of each found term's run.
+            let place = places
+            let queryPosition = places + n
+            let runEnd = places + 2 &* n
+            for q in 0..<n { place[q] = d0 }
+            // Branch-free lower bounds: after the loop, place[q] is the last entry below u[q], or
             // d0 (which may itself be below it).
             var size = d1 &- d0
             while size > 1 {
                 let half = size &>> 1
                 for q in 0..<n {
-                    let p = places[q]
-                    places[q] = UInt32(directory[p &+ half]) < u[q] ? p &+ half : p
+                    let p = place[q]
+                    place[q] = UInt32(directory[p &+ half]) < u[q] ? p &+ half : p
                 }
                 size &-= half
             }
@@ -157,26 +163,24 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
             // before the next step reads it, so that the terms' misses overlap here too.
             var found = 0
             for q in 0..<n {
-                var low = places[q]
+                var low = place[q]
                 if UInt32(directory[low]) < u[q] { low &+= 1 }
                 guard low < d1 && UInt32(directory[low]) == u[q] else { continue }
                 sparrow_prefetch(runs + low)
-                places[found] = low
-                places[n &+ found] = q
+                place[found] = low
+                queryPosition[found] = q
                 found &+= 1
             }
             for f in 0..<found {
-                let low = places[f]
-                let start = base &+ Int(runs[low])
-                places[f] = start
-                places[n &+ n &+ f] = base &+ (low &+ 1 < d1 ? Int(runs[low &+ 1]) : count)
-                sparrow_prefetch(entries + start)
+                let low = place[f]
+                place[f] = base &+ Int(runs[low])
+                runEnd[f] = base &+ (low &+ 1 < d1 ? Int(runs[low &+ 1]) : count)
+                sparrow_prefetch(entries + place[f])
             }
             for f in 0..<found {
-                let w = weights[places[n &+ f]]
-                var e = places[f]
-                let runEnd = places[n &+ n &+ f]
-                while e < runEnd {
+                let w = weights[queryPosition[f]]
+                var e = place[f]
+                while e < runEnd[f] {
                     let entry = entries[e]
                     sums[Int(entry &>> 8)] += w * Float(entry & 0xFF)
                     e &+= 1
@@ -273,23 +277,24 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 for b in first..<end {
                     let bound = sums[b &- first] * summaryScales![b]
                     sums[b &- first] = 0
-                    if reaches(bound * inverse) { order[queued] = BlockQueue.key(bound, block: b); queued &+= 1 }
+                    if reaches(bound * inverse) { order[queued] = BlockQueue.key(bound, block: b &- first); queued &+= 1 }
                 }
             } else {
                 for b in first..<end {
                     let e = Int(summaryOffsets[b])
                     let bound = summaryDot(summaryTerms + e, summaryWeights! + e, Int(summaryOffsets[b + 1]) &- e, dense)
                         * summaryScales![b]
-                    if reaches(bound * inverse) { order[queued] = BlockQueue.key(bound, block: b); queued &+= 1 }
+                    if reaches(bound * inverse) { order[queued] = BlockQueue.key(bound, block: b &- first); queued &+= 1 }
                 }
             }
             // Best bound first (ties: the lower block), until a bound no longer reaches the bar:
             // only the visited blocks are taken off the heap, where a sort would order them all.
             BlockQueue.heapify(order, count: queued)
             while queued > 0 {
-                let (bound, b) = BlockQueue.decode(BlockQueue.pop(order, count: &queued))
+                let (bound, local) = BlockQueue.decode(BlockQueue.pop(order, count: &queued))
                 if !reaches(bound * inverse) { break }
                 blocksScored &+= 1
+                let b = first &+ local
                 var i = Int(blockOffsets[b])
                 let stop = Int(blockOffsets[b + 1])
                 // The forward index is far larger than the caches and a block's documents are
