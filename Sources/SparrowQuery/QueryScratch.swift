@@ -23,6 +23,7 @@ public final class QueryScratch: @unchecked Sendable {
     @usableFromInline var visited = UnsafeMutableBufferPointer<UInt64>(start: nil, count: 0)
     @usableFromInline var places = UnsafeMutableBufferPointer<Int>(start: nil, count: 0)
     @usableFromInline var blockKeys = UnsafeMutableBufferPointer<UInt64>(start: nil, count: 0)
+    @usableFromInline var queuedBlocks = UnsafeMutableBufferPointer<Int>(start: nil, count: 0)
     /// Counters of the last query run with this scratch.
     public var stats = QueryStats()
 
@@ -35,6 +36,7 @@ public final class QueryScratch: @unchecked Sendable {
         visited.deallocate()
         places.deallocate()
         blockKeys.deallocate()
+        queuedBlocks.deallocate()
     }
 
     /// A zeroed buffer of at least `count` elements; callers must leave it zeroed.
@@ -59,7 +61,10 @@ public final class QueryScratch: @unchecked Sendable {
     /// Working positions for a clustered search's directory lookups (three per query term). Unlike
     /// the other buffers it is not kept zeroed: each search writes it before reading it.
     @inlinable func places(_ count: Int) -> UnsafeMutablePointer<Int> { Self.zeroed(&places, count) }
-    /// Room for the keys of `count` blocks of one list (a clustered search's queue of blocks);
-    /// not kept zeroed either.
+    /// Room for the keys of `count` blocks (a clustered search's queue of blocks); not kept
+    /// zeroed either.
     @inlinable func blockKeys(_ count: Int) -> UnsafeMutablePointer<UInt64> { Self.zeroed(&blockKeys, count) }
+    /// Room for the numbers of the `count` blocks of a clustered search's queue, beside their
+    /// keys; not kept zeroed either.
+    @inlinable func queuedBlocks(_ count: Int) -> UnsafeMutablePointer<Int> { Self.zeroed(&queuedBlocks, count) }
 }

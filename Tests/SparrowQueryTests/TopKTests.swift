@@ -33,29 +33,29 @@ struct TopKTests {
         #expect(top.wouldEnter(1.5))
     }
 
-    @Test("the clustered search's block queue pops bounds in decreasing order, ties by the lower block", arguments: [UInt64(1), 2, 3])
+    @Test("the clustered search's block queue pops bounds in decreasing order, ties by the earlier entry", arguments: [UInt64(1), 2, 3])
     func blockQueue(seed: UInt64) {
         var rng = SeededRandom(seed: seed)
         let special: [Float] = [0, 1e-30, -1e-30, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity]
         for _ in 0..<40 {
             let n = Int.random(in: 0...300, using: &rng)
             // Few distinct bounds, so that ties are common; negative ones and extremes too.
-            let items = (0..<n).map { _ -> (bound: Float, block: Int) in
+            let items = (0..<n).map { _ -> (bound: Float, entry: Int) in
                 let bound = Bool.random(using: &rng) ? special.randomElement(using: &rng)!
                                                      : Float(Int.random(in: -5...20, using: &rng)) / 4
-                return (bound, Int.random(in: 0..<(1 << 24), using: &rng))
+                return (bound, Int.random(in: 0...Int(UInt32.max), using: &rng))
             }
-            var keys = items.map { BlockQueue.key($0.bound, block: $0.block) }
+            var keys = items.map { BlockQueue.key($0.bound, entry: $0.entry) }
             var count = keys.count
-            var popped: [(bound: Float, block: Int)] = []
+            var popped: [(bound: Float, entry: Int)] = []
             keys.withUnsafeMutableBufferPointer { k in
                 guard let base = k.baseAddress else { return }
                 BlockQueue.heapify(base, count: count)
                 while count > 0 { popped.append(BlockQueue.decode(BlockQueue.pop(base, count: &count))) }
             }
-            let expected = items.sorted { $0.bound != $1.bound ? $0.bound > $1.bound : $0.block < $1.block }
+            let expected = items.sorted { $0.bound != $1.bound ? $0.bound > $1.bound : $0.entry < $1.entry }
             #expect(popped.map(\.bound) == expected.map(\.bound))
-            #expect(popped.map(\.block) == expected.map(\.block))
+            #expect(popped.map(\.entry) == expected.map(\.entry))
         }
     }
 }
