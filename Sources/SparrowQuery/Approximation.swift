@@ -33,6 +33,14 @@ public struct Approximation: Sendable, Equatable, Codable {
     /// Whether these knobs leave every algorithm exact (on a lossless layout, for `clustered`).
     public var isExact: Bool { self == .exact }
 
+    /// Whether a clustered search with these knobs, for a query of `termCount` terms, is exact on
+    /// a lossless layout: every term's blocks, skipped only when their bound is below the k-th
+    /// score (a query cut of at least `termCount`, heap factor 1). It then scores its candidates
+    /// exactly, as with ``exact``, rather than from the compact records.
+    public func keepsClusteredExact(termCount: Int) -> Bool {
+        heapFactor == 1 && (queryCut ?? termCount) >= termCount
+    }
+
     /// The recall floors with a measured preset.
     public static let presetRecalls: [Double] = [0.90, 0.95, 0.99]
 

@@ -21,8 +21,10 @@ import SparrowIndex
 ///    but make one long chain of dependent additions. Summaries' bounds are computed the same way
 ///    (``sparrow_summary_dot16``).
 ///
-/// With a lossless layout (``ClusterSettings/lossless(seed:)``) and ``Approximation/exact``, every
-/// summary bounds its block and every posting is in some block, so the result is the exact top-k.
+/// With a lossless layout (``ClusterSettings/lossless(seed:)``) and knobs that keep every query
+/// term at heap factor 1 (``Approximation/exact``, or ``Approximation/keepsClusteredExact(termCount:)``),
+/// every summary bounds its block, every posting is in some block and candidates are scored
+/// exactly, so the result is the exact top-k.
 public func clusteredSearch(_ layout: ClusteredIndex, query: SparseVector, termCount: Int, documentCount: Int,
                             approximation: Approximation, into top: inout TopK, scratch: QueryScratch) {
     guard !query.terms.isEmpty else { return }
@@ -215,7 +217,7 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         // Approximate knobs score candidates through the compact forward index: `leaders` keeps
         // the best k approximate scores (its k-th is the bar a block must reach, as `top`'s is
         // on the exact path) and `candidates` the best `rescored`, whose exact scores decide.
-        let compact = approximation.isExact ? nil : layout.compact
+        let compact = approximation.keepsClusteredExact(termCount: query.terms.count) ? nil : layout.compact
         let compactOffsets = compact?.offsets.baseAddress
         let records = compact?.records.baseAddress
         var leaders = TopK(k: compact == nil ? 1 : top.k)

@@ -316,6 +316,22 @@ struct ClusteredTests {
         }
     }
 
+    @Test("knobs that keep every query term at heap factor 1 are the exact knobs: on a lossless layout they return the exhaustive top-k",
+          arguments: [UInt64(11), 23, 33])
+    func everyTermAtHeapFactorOneIsExact(seed: UInt64) throws {
+        // Seeds on which scoring candidates from the compact records (the approximate path)
+        // changed a top 10: such knobs must take the exact path.
+        let c = RandomCorpus(seed: seed, documentCount: 600, vocabularySize: 300, termsPerDocument: 5...50,
+                             queryCount: 40, termsPerQuery: 3...25, weights: .skewed)
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings.lossless()))
+        for q in c.queries {
+            let exact = try index.search(q, k: 10, algorithm: .exhaustiveTAAT)
+            for cut in [q.tokens.count, 10_000] {
+                #expect(try index.search(q, k: 10, algorithm: .clustered, approximation: Approximation(queryCut: cut)) == exact)
+            }
+        }
+    }
+
     @Test("approximate knobs return the exact scores of the hits they find", arguments: [UInt64(5), 6])
     func approximateHitsHaveExactScores(seed: UInt64) throws {
         let c = Self.corpus(seed: seed)
