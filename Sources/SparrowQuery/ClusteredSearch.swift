@@ -12,7 +12,7 @@ import SparrowIndex
 ///    lists whose bound reaches `heapFactor` × the k-th score are then visited together, best
 ///    bound first, stopping at the first that no longer does. (Seismic visits one list after
 ///    another; visiting the best blocks of all of them first raises the k-th score sooner, and at
-///    1M documents skips 13 % of the blocks for the same recall: BENCHMARKS.md, "Seventh run".)
+///    1M documents skips 13 % of the blocks for 0.0005 less recall: BENCHMARKS.md, "Seventh run".)
 /// 3. A visited block's documents are scored through the forward index, each document once per
 ///    query: the same float operations in the same term order as term-at-a-time scoring, so a
 ///    document's score is exact. The products of all the document's terms are formed eight at a
