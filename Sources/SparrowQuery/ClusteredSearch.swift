@@ -311,6 +311,12 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
             let t = Int(query.terms[position])
             let first = Int(termBlocks[t])
             let end = Int(termBlocks[t + 1])
+            @inline(__always) func enqueue(_ b: Int, bound: Float) {
+                guard reaches(bound * inverse) else { return }
+                order[queued] = BlockQueue.key(bound, entry: queued)
+                blocks[queued] = b
+                queued &+= 1
+            }
             if let byTerm = layout.byTerm {
                 // Every block's bound at once, from the runs of the query's terms in the list's
                 // summaries by term.
@@ -323,22 +329,14 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
                 for b in first..<end {
                     let bound = sums[b &- first] * summaryScales![b]
                     sums[b &- first] = 0
-                    if reaches(bound * inverse) {
-                        order[queued] = BlockQueue.key(bound, entry: queued)
-                        blocks[queued] = b
-                        queued &+= 1
-                    }
+                    enqueue(b, bound: bound)
                 }
             } else {
                 for b in first..<end {
                     let e = Int(summaryOffsets[b])
                     let bound = summaryDot(summaryTerms + e, summaryWeights! + e, Int(summaryOffsets[b + 1]) &- e, dense)
                         * summaryScales![b]
-                    if reaches(bound * inverse) {
-                        order[queued] = BlockQueue.key(bound, entry: queued)
-                        blocks[queued] = b
-                        queued &+= 1
-                    }
+                    enqueue(b, bound: bound)
                 }
             }
         }
