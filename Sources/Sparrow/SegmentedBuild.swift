@@ -162,7 +162,8 @@ final class SegmentedBuild {
     let path: String
     let source: String
     let settings: IndexSettings
-    /// The settings parts are built with: no range index (the merged segment gets one).
+    /// The settings parts are built with: no range index and no clustered layout (the merged
+    /// segment gets them; a part's would be built only to be thrown away by the merge).
     let partSettings: IndexSettings
     /// Build a part while its estimated peak stays below this many bytes.
     let partBytes: Int
@@ -184,6 +185,7 @@ final class SegmentedBuild {
         self.settings = settings
         var part = settings
         part.rangeSize = 0
+        part.clustered = nil
         partSettings = part
         partBytes = memory - min(Self.reserve, memory / 2)
         self.memory = memory

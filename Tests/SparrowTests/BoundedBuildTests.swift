@@ -37,7 +37,8 @@ struct BoundedBuildTests {
     }
 
     @Test("a vector build in many parts writes the bytes of the all-in-memory build",
-          arguments: [BuildOptions(), BuildOptions(blockSize: 4, rangeSize: 8)])
+          arguments: [BuildOptions(), BuildOptions(blockSize: 4, rangeSize: 8),
+                      BuildOptions(clustered: ClusterSettings(postingsPerTerm: 50, minDocuments: 100))])
     func vectorParts(options: BuildOptions) throws {
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
