@@ -14,8 +14,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// How a kept list is cut into blocks.
     public enum Method: String, Codable, Sendable, CaseIterable {
         /// Seismic's: random documents of the list are centroids, and each document joins the one
-        /// with the largest dot product over their heaviest terms. About `blockFraction` × L²
-        /// dot products per list of L kept postings.
+        /// with the largest dot product over their heaviest terms; then ``kMeansRounds`` rounds of
+        /// k-means move each centroid to its block's mean. About `blockFraction` × L² dot
+        /// products per list of L kept postings, once plus once per round.
         case randomCentroids = "random-centroids"
         /// Documents sorted by their two heaviest other terms, then cut into blocks of
         /// 1 / `blockFraction` documents: documents led by the same terms share a block. L log L.
@@ -41,6 +42,12 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var summaryMass: Double
     /// How many of a document's heaviest terms decide which block it joins.
     public var assignmentTerms: Int
+    /// Rounds of Lloyd's k-means after the random centroids (``Method/randomCentroids``): in each,
+    /// a block's centroid becomes the mean of its documents' heaviest terms (the heaviest
+    /// ``assignmentTerms`` of the mean) and every document of the list joins the nearest new
+    /// centroid. 0 is Seismic's assignment. Each round costs about one more assignment; the
+    /// default, 3, measured the best trade at 1M documents (BENCHMARKS.md, "Eighth run").
+    public var kMeansRounds: Int
     /// Seeds the choice of each list's block centroids: the same seed builds the same files.
     public var seed: UInt64
     /// Segments with fewer documents get no clustered layout and are searched exactly.
@@ -53,20 +60,22 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var summariesByTerm: Bool
 
     public init(method: Method = .randomCentroids, postingsPerTerm: Int? = nil, postingMass: Double = 1,
-                blockFraction: Double = 0.1, summaryMass: Double = 0.8, assignmentTerms: Int = 15, seed: UInt64 = 42,
-                minDocuments: Int = 10_000, summariesByTerm: Bool = true) {
+                blockFraction: Double = 0.1, summaryMass: Double = 0.8, assignmentTerms: Int = 15,
+                kMeansRounds: Int = 3, seed: UInt64 = 42, minDocuments: Int = 10_000, summariesByTerm: Bool = true) {
         self.method = method
         self.postingsPerTerm = postingsPerTerm
         self.postingMass = postingMass
         self.blockFraction = blockFraction
         self.summaryMass = summaryMass
         self.assignmentTerms = assignmentTerms
+        self.kMeansRounds = kMeansRounds
         self.seed = seed
         self.minDocuments = minDocuments
         self.summariesByTerm = summariesByTerm
     }
 
-    /// Decodes settings recorded by any version (`summariesByTerm` is absent before it existed).
+    /// Decodes settings recorded by any version (`summariesByTerm` and `kMeansRounds` are absent
+    /// before they existed: such files store summaries by block, of random-centroid blocks).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(method: try c.decode(Method.self, forKey: .method),
@@ -75,6 +84,7 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
                   blockFraction: try c.decode(Double.self, forKey: .blockFraction),
                   summaryMass: try c.decode(Double.self, forKey: .summaryMass),
                   assignmentTerms: try c.decode(Int.self, forKey: .assignmentTerms),
+                  kMeansRounds: try c.decodeIfPresent(Int.self, forKey: .kMeansRounds) ?? 0,
                   seed: try c.decode(UInt64.self, forKey: .seed),
                   minDocuments: try c.decode(Int.self, forKey: .minDocuments),
                   summariesByTerm: try c.decodeIfPresent(Bool.self, forKey: .summariesByTerm) ?? false)
@@ -86,6 +96,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public static func lossless(seed: UInt64 = 42, summariesByTerm: Bool = true) -> ClusterSettings {
         ClusterSettings(postingsPerTerm: 0, postingMass: 1, summaryMass: 1, seed: seed, minDocuments: 0, summariesByTerm: summariesByTerm)
     }
+
+    /// The most rounds of k-means a layout may ask for.
+    public static let maxKMeansRounds = 100
 
     /// The postings kept per term when ``postingsPerTerm`` is nil: 2 000 plus 0.05 % of the
     /// segment's documents (OpenSearch's 0.0005 × documents, with a floor so that small segments
@@ -123,6 +136,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         if !(blockFraction > 0 && blockFraction <= 1) { return "block fraction must be in (0, 1], not \(blockFraction)" }
         if !(summaryMass > 0 && summaryMass <= 1) { return "summary mass must be in (0, 1], not \(summaryMass)" }
         if !(1...256).contains(assignmentTerms) { return "assignment terms must be between 1 and 256, not \(assignmentTerms)" }
+        if !(0...ClusterSettings.maxKMeansRounds).contains(kMeansRounds) {
+            return "k-means rounds must be between 0 and \(ClusterSettings.maxKMeansRounds), not \(kMeansRounds)"
+        }
         if minDocuments < 0 { return "the minimum segment size cannot be negative" }
         return nil
     }
@@ -667,7 +683,18 @@ public struct ClusteredIndex: @unchecked Sendable {
         let keepCount: Int
         var runStart: [Int32]
         var runEnd: [Int32]
+        /// Per term, its dense row in `rowWeights` while centroids are means (-1: none).
+        var rowOf: [Int32]
+        var rowWeights: [Float] = []
         var maxima: [Float]
+        /// Per term, a block's summed weights while its mean is formed (all zero between blocks).
+        var sums: [Float]
+        var meanTerms: [UInt32] = []
+        /// The kept postings by block, and where each block's end (`recentre`).
+        var members: [Int32] = []
+        var memberStart: [Int32] = []
+        /// The new centroids' entries, centroid by centroid.
+        var means: [(term: UInt32, centroid: Int32, weight: Float)] = []
         var stamps: [UInt32]
         var stampOfBlock: UInt32 = 0
         var touched: [UInt32] = []
@@ -700,7 +727,9 @@ public struct ClusteredIndex: @unchecked Sendable {
             keepCount = settings.postingsKept(documents: documentCount)
             runStart = [Int32](repeating: -1, count: termCount)
             runEnd = [Int32](repeating: 0, count: termCount)
+            rowOf = [Int32](repeating: -1, count: termCount)
             maxima = [Float](repeating: 0, count: termCount)
+            sums = [Float](repeating: 0, count: termCount)
             stamps = [UInt32](repeating: 0, count: termCount)
             orderByBitmap = termCount <= 1 << 17
             bitmap = [UInt64](repeating: 0, count: orderByBitmap ? (termCount + 63) / 64 : 0)
@@ -768,7 +797,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                     positions.swapAt(i, Int.random(in: i..<kept.count, using: &random))
                 }
                 let centroids = positions[0..<blockCount].sorted()
-                let centroidWeights = centroids.map { kept[$0].weight }
+                var centroidWeights = centroids.map { kept[$0].weight }
                 entries.removeAll(keepingCapacity: true)
                 for (c, position) in centroids.enumerated() {
                     let d = Int(kept[position].doc)
@@ -776,73 +805,13 @@ public struct ClusteredIndex: @unchecked Sendable {
                         entries.append((cut.terms[d * m + j], Int32(c), cut.weights[d * m + j]))
                     }
                 }
-                entries.sort { ($0.term, $0.centroid) < ($1.term, $1.centroid) }
-                var e = 0
-                while e < entries.count {
-                    let u = Int(entries[e].term)
-                    runStart[u] = Int32(e)
-                    while e < entries.count && Int(entries[e].term) == u { e += 1 }
-                    runEnd[u] = Int32(e)
+                assign(term: t, cut: cut, centroidWeights: centroidWeights)
+                // Rounds of Lloyd's k-means: each block's mean becomes its centroid, and every
+                // document joins the nearest of the new centroids.
+                for _ in 0..<settings.kMeansRounds {
+                    blockCount = recentre(term: t, cut: cut, blockCount: blockCount, centroidWeights: &centroidWeights)
+                    assignToMeans(term: t, cut: cut, centroidWeights: centroidWeights)
                 }
-                // A centroid that shares none of a document's heaviest terms scores only this
-                // term's product: of those, the one with the heaviest weight here wins.
-                let byWeight = (0..<blockCount).sorted { centroidWeights[$0] != centroidWeights[$1] ? centroidWeights[$0] > centroidWeights[$1] : $0 < $1 }
-                scores = [Float](repeating: 0, count: blockCount)
-                hit = [Bool](repeating: false, count: blockCount)
-                if hits.count < blockCount { hits = [Int32](repeating: 0, count: blockCount) }
-                // Unchecked buffers: this loop is most of a build's time after the summaries.
-                scores.withUnsafeMutableBufferPointer { scores in
-                hit.withUnsafeMutableBufferPointer { hit in
-                hits.withUnsafeMutableBufferPointer { hits in
-                assignment.withUnsafeMutableBufferPointer { assignment in
-                entries.withUnsafeBufferPointer { entries in
-                runStart.withUnsafeBufferPointer { runStart in
-                runEnd.withUnsafeBufferPointer { runEnd in
-                cut.terms.withUnsafeBufferPointer { cutTerms in
-                cut.weights.withUnsafeBufferPointer { cutWeights in
-                    for (i, posting) in kept.enumerated() {
-                        let d = Int(posting.doc)
-                        // The heaviest terms of documents a few places on (scattered in memory).
-                        if i &+ 4 < kept.count {
-                            let ahead = Int(kept[i &+ 4].doc) &* m
-                            sparrow_prefetch(cutTerms.baseAddress! + ahead)
-                            sparrow_prefetch(cutWeights.baseAddress! + ahead)
-                        }
-                        var hitCount = 0
-                        for j in 0..<Int(cut.count[d]) {
-                            let u = Int(cutTerms[d &* m &+ j])
-                            guard u != t, runStart[u] >= 0 else { continue }
-                            let w = cutWeights[d &* m &+ j]
-                            for r in Int(runStart[u])..<Int(runEnd[u]) {
-                                let c = Int(entries[r].centroid)
-                                if !hit[c] {
-                                    hit[c] = true
-                                    hits[hitCount] = Int32(c)
-                                    hitCount &+= 1
-                                    scores[c] = posting.weight * centroidWeights[c]
-                                }
-                                scores[c] += w * entries[r].weight
-                            }
-                        }
-                        var best = -1
-                        var bestScore: Float = 0
-                        for c in byWeight where !hit[c] {
-                            best = c
-                            bestScore = posting.weight * centroidWeights[c]
-                            break
-                        }
-                        for h in 0..<hitCount {
-                            let c = Int(hits[h])
-                            if best < 0 || scores[c] > bestScore || (scores[c] == bestScore && c < best) {
-                                best = c
-                                bestScore = scores[c]
-                            }
-                            hit[c] = false
-                        }
-                        assignment[i] = Int32(best)
-                    }
-                }}}}}}}}}
-                for entry in entries { runStart[Int(entry.term)] = -1 }
             }
 
             // 3. Each non-empty block, in centroid order, with its documents and its summary.
@@ -856,6 +825,252 @@ public struct ClusteredIndex: @unchecked Sendable {
             }
             out.termBlocks.append(UInt64(out.blockOffsets.count - 1))
             putByTerm(firstBlock: firstBlock, into: &out)
+        }
+
+        /// Sets `assignment[i]` for each kept posting `i`: the centroid with the largest dot product
+        /// over the document's heaviest terms and this one (ties: the first). Centroid `c` weighs
+        /// `centroidWeights[c]` on term `t` and its other terms are the entries of `entries`
+        /// (any order; sorted here by term, then centroid).
+        private mutating func assign(term t: Int, cut: Cut, centroidWeights: [Float]) {
+            let blockCount = centroidWeights.count
+            let m = cut.width
+            entries.sort { ($0.term, $0.centroid) < ($1.term, $1.centroid) }
+            var e = 0
+            while e < entries.count {
+                let u = Int(entries[e].term)
+                runStart[u] = Int32(e)
+                while e < entries.count && Int(entries[e].term) == u { e += 1 }
+                runEnd[u] = Int32(e)
+            }
+            // A centroid that shares none of a document's heaviest terms scores only this
+            // term's product: of those, the one with the heaviest weight here wins.
+            let byWeight = (0..<blockCount).sorted { centroidWeights[$0] != centroidWeights[$1] ? centroidWeights[$0] > centroidWeights[$1] : $0 < $1 }
+            scores = [Float](repeating: 0, count: blockCount)
+            hit = [Bool](repeating: false, count: blockCount)
+            if hits.count < blockCount { hits = [Int32](repeating: 0, count: blockCount) }
+            let kept = self.kept
+            // Unchecked buffers: this loop is most of a build's time after the summaries.
+            scores.withUnsafeMutableBufferPointer { scores in
+            hit.withUnsafeMutableBufferPointer { hit in
+            hits.withUnsafeMutableBufferPointer { hits in
+            assignment.withUnsafeMutableBufferPointer { assignment in
+            entries.withUnsafeBufferPointer { entries in
+            runStart.withUnsafeBufferPointer { runStart in
+            runEnd.withUnsafeBufferPointer { runEnd in
+            cut.terms.withUnsafeBufferPointer { cutTerms in
+            cut.weights.withUnsafeBufferPointer { cutWeights in
+                for (i, posting) in kept.enumerated() {
+                    let d = Int(posting.doc)
+                    // The heaviest terms of documents a few places on (scattered in memory).
+                    if i &+ 4 < kept.count {
+                        let ahead = Int(kept[i &+ 4].doc) &* m
+                        sparrow_prefetch(cutTerms.baseAddress! + ahead)
+                        sparrow_prefetch(cutWeights.baseAddress! + ahead)
+                    }
+                    var hitCount = 0
+                    for j in 0..<Int(cut.count[d]) {
+                        let u = Int(cutTerms[d &* m &+ j])
+                        guard u != t, runStart[u] >= 0 else { continue }
+                        let w = cutWeights[d &* m &+ j]
+                        for r in Int(runStart[u])..<Int(runEnd[u]) {
+                            let c = Int(entries[r].centroid)
+                            if !hit[c] {
+                                hit[c] = true
+                                hits[hitCount] = Int32(c)
+                                hitCount &+= 1
+                                scores[c] = posting.weight * centroidWeights[c]
+                            }
+                            scores[c] += w * entries[r].weight
+                        }
+                    }
+                    var best = -1
+                    var bestScore: Float = 0
+                    for c in byWeight where !hit[c] {
+                        best = c
+                        bestScore = posting.weight * centroidWeights[c]
+                        break
+                    }
+                    for h in 0..<hitCount {
+                        let c = Int(hits[h])
+                        if best < 0 || scores[c] > bestScore || (scores[c] == bestScore && c < best) {
+                            best = c
+                            bestScore = scores[c]
+                        }
+                        hit[c] = false
+                    }
+                    assignment[i] = Int32(best)
+                }
+            }}}}}}}}}
+            for entry in entries { runStart[Int(entry.term)] = -1 }
+        }
+
+        /// ``assign(term:cut:centroidWeights:)`` for centroids that are means of blocks. Means share
+        /// their common terms, so a term's run often names most centroids; such runs (at least an
+        /// eighth of the centroids) are spread into dense rows and added to every centroid's score
+        /// at once, the others entry by entry. Every centroid is scored, and the best wins (ties:
+        /// the first), as in `assign`. `entries` must be grouped by term, as `recentre` leaves them.
+        private mutating func assignToMeans(term t: Int, cut: Cut, centroidWeights: [Float]) {
+            let blockCount = centroidWeights.count
+            let m = cut.width
+            let dense = max(8, blockCount / 8)
+            var rows = 0
+            var e = 0
+            while e < entries.count {
+                let u = Int(entries[e].term)
+                let start = e
+                while e < entries.count && Int(entries[e].term) == u { e += 1 }
+                runStart[u] = Int32(start)
+                runEnd[u] = Int32(e)
+                if e - start >= dense {
+                    rowOf[u] = Int32(rows)
+                    if rowWeights.count < (rows + 1) * blockCount { rowWeights.append(contentsOf: repeatElement(0, count: (rows + 1) * blockCount - rowWeights.count)) }
+                    for c in 0..<blockCount { rowWeights[rows * blockCount + c] = 0 }
+                    for r in start..<e { rowWeights[rows * blockCount + Int(entries[r].centroid)] = entries[r].weight }
+                    rows += 1
+                }
+            }
+            if scores.count < blockCount { scores = [Float](repeating: 0, count: blockCount) }
+            let kept = self.kept
+            scores.withUnsafeMutableBufferPointer { scores in
+            assignment.withUnsafeMutableBufferPointer { assignment in
+            entries.withUnsafeBufferPointer { entries in
+            runStart.withUnsafeBufferPointer { runStart in
+            runEnd.withUnsafeBufferPointer { runEnd in
+            rowOf.withUnsafeBufferPointer { rowOf in
+            rowWeights.withUnsafeBufferPointer { rowWeights in
+            centroidWeights.withUnsafeBufferPointer { centroidWeights in
+            cut.terms.withUnsafeBufferPointer { cutTerms in
+            cut.weights.withUnsafeBufferPointer { cutWeights in
+                let scores = scores.baseAddress!
+                let own = centroidWeights.baseAddress!
+                for (i, posting) in kept.enumerated() {
+                    let d = Int(posting.doc)
+                    if i &+ 4 < kept.count {
+                        let ahead = Int(kept[i &+ 4].doc) &* m
+                        sparrow_prefetch(cutTerms.baseAddress! + ahead)
+                        sparrow_prefetch(cutWeights.baseAddress! + ahead)
+                    }
+                    let pw = posting.weight
+                    for c in 0..<blockCount { scores[c] = pw * own[c] }
+                    for j in 0..<Int(cut.count[d]) {
+                        let u = Int(cutTerms[d &* m &+ j])
+                        guard u != t, runStart[u] >= 0 else { continue }
+                        let w = cutWeights[d &* m &+ j]
+                        let row = Int(rowOf[u])
+                        if row >= 0 {
+                            let weights = rowWeights.baseAddress! + row &* blockCount
+                            for c in 0..<blockCount { scores[c] += w * weights[c] }
+                        } else {
+                            for r in Int(runStart[u])..<Int(runEnd[u]) {
+                                scores[Int(entries[r].centroid)] += w * entries[r].weight
+                            }
+                        }
+                    }
+                    var best = 0
+                    var bestScore = scores[0]
+                    for c in 1..<max(1, blockCount) where scores[c] > bestScore {
+                        best = c
+                        bestScore = scores[c]
+                    }
+                    assignment[i] = Int32(best)
+                }
+            }}}}}}}}}}
+            for entry in entries {
+                runStart[Int(entry.term)] = -1
+                rowOf[Int(entry.term)] = -1
+            }
+        }
+
+        /// Replaces the centroids by the means of their documents (a round of ``ClusterSettings/kMeansRounds``):
+        /// for each centroid with documents, in order, the mean of their weights on term `t` and the
+        /// heaviest `assignmentTerms` of the mean of their heaviest other terms (ties: the lower
+        /// term) become a new centroid's, in `centroidWeights` and `entries`. Returns how many.
+        private mutating func recentre(term t: Int, cut: Cut, blockCount: Int, centroidWeights: inout [Float]) -> Int {
+            let m = cut.width
+            let width = settings.assignmentTerms
+            // The kept postings by block (a counting sort on the assignment).
+            if memberStart.count < blockCount + 1 { memberStart = [Int32](repeating: 0, count: blockCount + 1) }
+            if members.count < kept.count { members = [Int32](repeating: 0, count: kept.count) }
+            for c in 0...blockCount { memberStart[c] = 0 }
+            for c in assignment { memberStart[Int(c) + 1] += 1 }
+            for c in 0..<blockCount { memberStart[c + 1] += memberStart[c] }
+            for (i, c) in assignment.enumerated() {
+                members[Int(memberStart[Int(c)])] = Int32(i)
+                memberStart[Int(c)] += 1
+            }
+            // memberStart[c] is now block c's end, and its start the end of the block before.
+            centroidWeights.removeAll(keepingCapacity: true)
+            means.removeAll(keepingCapacity: true)
+            var top = [(term: UInt32, weight: Float)](repeating: (0, 0), count: width)
+            let kept = self.kept
+            sums.withUnsafeMutableBufferPointer { sums in
+            cut.terms.withUnsafeBufferPointer { cutTerms in
+            cut.weights.withUnsafeBufferPointer { cutWeights in
+                var blockStart = 0
+                for c in 0..<blockCount {
+                    let blockEnd = Int(memberStart[c])
+                    defer { blockStart = blockEnd }
+                    guard blockEnd > blockStart else { continue }
+                    let centroid = Int32(centroidWeights.count)
+                    var own: Float = 0
+                    meanTerms.removeAll(keepingCapacity: true)
+                    for k in blockStart..<blockEnd {
+                        // The heaviest terms of documents a few places on (scattered in memory).
+                        if k &+ 4 < blockEnd {
+                            let ahead = Int(kept[Int(members[k &+ 4])].doc) &* m
+                            sparrow_prefetch(cutTerms.baseAddress! + ahead)
+                            sparrow_prefetch(cutWeights.baseAddress! + ahead)
+                        }
+                        let posting = kept[Int(members[k])]
+                        own += posting.weight
+                        let d = Int(posting.doc)
+                        for j in 0..<Int(cut.count[d]) {
+                            let u = Int(cutTerms[d &* m &+ j])
+                            let w = cutWeights[d &* m &+ j]
+                            guard u != t, w > 0 else { continue }
+                            if sums[u] == 0 { meanTerms.append(UInt32(u)) }
+                            sums[u] += w
+                        }
+                    }
+                    let n = Float(blockEnd - blockStart)
+                    centroidWeights.append(own / n)
+                    // The heaviest `width` terms of the mean (ties: the lower term), by insertion.
+                    var count = 0
+                    for u in meanTerms {
+                        let w = sums[Int(u)] / n
+                        sums[Int(u)] = 0
+                        guard count < width || w > top[count - 1].weight || (w == top[count - 1].weight && u < top[count - 1].term) else { continue }
+                        var i = min(count, width - 1)
+                        while i > 0 && (top[i - 1].weight < w || (top[i - 1].weight == w && top[i - 1].term > u)) {
+                            top[i] = top[i - 1]
+                            i -= 1
+                        }
+                        top[i] = (u, w)
+                        count = min(count + 1, width)
+                    }
+                    for i in 0..<count { means.append((top[i].term, centroid, top[i].weight)) }
+                }
+            }}}
+            // Grouped by term, centroids increasing within a term (a stable counting sort).
+            distinctTerms.removeAll(keepingCapacity: true)
+            for entry in means {
+                if runCursor[Int(entry.term)] == 0 { distinctTerms.append(entry.term) }
+                runCursor[Int(entry.term)] += 1
+            }
+            var place: UInt32 = 0
+            for u in distinctTerms {
+                let n = runCursor[Int(u)]
+                runCursor[Int(u)] = place
+                place += n
+            }
+            entries.removeAll(keepingCapacity: true)
+            entries.append(contentsOf: repeatElement((term: UInt32(0), centroid: Int32(0), weight: Float(0)), count: means.count))
+            for entry in means {
+                entries[Int(runCursor[Int(entry.term)])] = entry
+                runCursor[Int(entry.term)] += 1
+            }
+            for u in distinctTerms { runCursor[Int(u)] = 0 }
+            return centroidWeights.count
         }
 
         /// 4. The summaries of the list whose blocks start at `firstBlock`, by term

@@ -46,7 +46,7 @@ struct API: Sendable {
         if let c = s.clustered {
             settings.append("clustered", .object([
                 "postings_per_term": c.postingsPerTerm.map(JSONValue.int) ?? .null, "block_fraction": .number(c.blockFraction, text: "\(c.blockFraction)"),
-                "summary_mass": .number(c.summaryMass, text: "\(c.summaryMass)"), "seed": .int(Int(truncatingIfNeeded: c.seed)),
+                "summary_mass": .number(c.summaryMass, text: "\(c.summaryMass)"), "k_means_rounds": .int(c.kMeansRounds), "seed": .int(Int(truncatingIfNeeded: c.seed)),
                 "min_documents": .int(c.minDocuments), "summaries_by_term": .bool(c.summariesByTerm)]))
         }
         return .object([

@@ -218,6 +218,7 @@ enum OpenAPIDocument {
           "postings_per_term": {"type": "integer", "minimum": 0, "description": "Postings kept per term, heaviest first (0: all; default 2000 + documents/2000)"},
           "block_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.1},
           "summary_mass": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.8},
+          "k_means_rounds": {"type": "integer", "minimum": 0, "maximum": 100, "default": 3, "description": "Rounds of k-means refining the random centroids of each list's blocks (0: Seismic's assignment)"},
           "seed": {"type": "integer", "minimum": 0, "default": 42},
           "min_documents": {"type": "integer", "minimum": 0, "default": 10000},
           "summaries_by_term": {"type": "boolean", "default": true, "description": "Store the summaries by term (faster approximate search); false stores them by block"}}},

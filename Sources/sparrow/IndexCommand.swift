@@ -45,7 +45,7 @@ struct IndexCommand: ParsableCommand {
             --layout clustered adds, to every segment of at least --cluster-min-documents documents,
             Seismic's layout for approximate search: each term keeps its heaviest postings
             (--postings-per-term), grouped into blocks of similar documents (--block-fraction blocks
-            per kept posting) with a summary vector each (--summary-mass of its weight kept), and a
+            per kept posting, from random centroids refined by --k-means-rounds rounds) with a summary vector each (--summary-mass of its weight kept), and a
             forward index that scores candidates exactly. Search it with sparrow search --recall 0.95
             (or --algorithm clustered --query-cut N --heap-factor F). Not for --text collections.
             The summaries are stored by term (each list's blocks grouped under the terms their

@@ -193,6 +193,9 @@ struct LayoutOptions: ParsableArguments {
     @Option(name: .long, help: "clustered: how lists are cut into blocks: random-centroids (Seismic's) or leaders (documents sorted by their heaviest other terms).")
     var clusterMethod: ClusterSettings.Method = ClusterSettings().method
 
+    @Option(name: .long, help: "clustered: rounds of k-means after random-centroids (0: Seismic's assignment; each round costs about one more assignment).")
+    var kMeansRounds = ClusterSettings().kMeansRounds
+
     @Option(name: .long, help: "clustered: postings kept per term, heaviest first (0: all; default 2000 + documents/2000).")
     var postingsPerTerm: Int?
 
@@ -215,6 +218,6 @@ struct LayoutOptions: ParsableArguments {
     var settings: ClusterSettings? {
         guard layout == .clustered else { return nil }
         return ClusterSettings(method: clusterMethod, postingsPerTerm: postingsPerTerm, blockFraction: blockFraction, summaryMass: summaryMass,
-                               seed: clusterSeed, minDocuments: clusterMinDocuments, summariesByTerm: summariesByTerm)
+                               kMeansRounds: kMeansRounds, seed: clusterSeed, minDocuments: clusterMinDocuments, summariesByTerm: summariesByTerm)
     }
 }

@@ -118,6 +118,10 @@ struct APITests {
             r = try await call(client, .get, "/collections/approx")
             #expect(r.json?["settings"]?["layout"]?.string == "clustered" && r.json?["settings"]?["clustered"]?["min_documents"]?.number == 0,
                     "\(r.text)")
+            #expect(r.json?["settings"]?["clustered"]?["k_means_rounds"]?.number == Double(ClusterSettings().kMeansRounds), "\(r.text)")
+            _ = try await call(client, .put, "/collections/seismic", #"{"layout": "clustered", "clustered": {"k_means_rounds": 0}}"#)
+            r = try await call(client, .get, "/collections/seismic")
+            #expect(r.json?["settings"]?["clustered"]?["k_means_rounds"]?.number == 0, "\(r.text)")
             for q in queries {
                 // Lossless layout, exact knobs: the exact answer.
                 r = try await call(client, .post, "/collections/lossless/search", #"{"vector": \#(vectorJSON(q)), "k": 5, "algorithm": "clustered"}"#)
@@ -230,6 +234,8 @@ struct APITests {
         (.put, "/collections/w", #"{"layout": "weird"}"#, .badRequest, "invalid_request", "layout"),
         (.put, "/collections/w", #"{"clustered": {"seed": 1}}"#, .badRequest, "invalid_request", "clustered"),
         (.put, "/collections/w", #"{"layout": "clustered", "clustered": {"summary_mass": 2}}"#, .badRequest, "invalid_request", "clustered.summary_mass"),
+        (.put, "/collections/w", #"{"layout": "clustered", "clustered": {"k_means_rounds": -1}}"#, .badRequest, "invalid_request", "clustered.k_means_rounds"),
+        (.put, "/collections/w", #"{"layout": "clustered", "clustered": {"k_means_rounds": 1.5}}"#, .badRequest, "invalid_request", "clustered.k_means_rounds"),
         (.put, "/collections/w", #"{"layout": "clustered", "text": true}"#, .badRequest, "invalid_request", "layout"),
         (.post, "/collections/v/documents", #"[{"id": "a", "vector": {"x": 1}"#, .badRequest, "invalid_json", "documents[0]"),
         (.post, "/collections/v/documents", "{\"id\": \"a\", \"vector\": {\"x\": 1}}\n{\"id\": \"b\", \"vector\": {\"x\": }}", .badRequest, "invalid_json", "documents[1].vector.x"),
