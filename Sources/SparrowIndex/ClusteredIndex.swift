@@ -42,9 +42,15 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var summaryMass: Double
     /// How many of a document's heaviest terms decide which block it joins.
     public var assignmentTerms: Int
+    /// How many of its heaviest terms a centroid that is a block's mean keeps (``kMeansRounds``):
+    /// twice ``assignmentTerms``. On 200k documents of the 1M scale-up, after 3 rounds, means of
+    /// 30 terms scored 10 % fewer postings than means of 15 at the 0.95 preset, for the same
+    /// recall and 7 % more build time; 50 terms scored no fewer than 30 (BENCHMARKS.md, "Eighth
+    /// run").
+    public var centroidTerms: Int { 2 * assignmentTerms }
     /// Rounds of Lloyd's k-means after the random centroids (``Method/randomCentroids``): in each,
     /// a block's centroid becomes the mean of its documents' heaviest terms (the heaviest
-    /// ``assignmentTerms`` of the mean) and every document of the list joins the nearest new
+    /// ``centroidTerms`` of the mean) and every document of the list joins the nearest new
     /// centroid. 0 is Seismic's assignment. Each round costs about one more assignment; the
     /// default, 3, measured the best trade at 1M documents (BENCHMARKS.md, "Eighth run").
     public var kMeansRounds: Int
@@ -983,11 +989,11 @@ public struct ClusteredIndex: @unchecked Sendable {
 
         /// Replaces the centroids by the means of their documents (a round of ``ClusterSettings/kMeansRounds``):
         /// for each centroid with documents, in order, the mean of their weights on term `t` and the
-        /// heaviest `assignmentTerms` of the mean of their heaviest other terms (ties: the lower
+        /// heaviest ``ClusterSettings/centroidTerms`` of the mean of their heaviest other terms (ties: the lower
         /// term) become a new centroid's, in `centroidWeights` and `entries`. Returns how many.
         private mutating func recentre(term t: Int, cut: Cut, blockCount: Int, centroidWeights: inout [Float]) -> Int {
             let m = cut.width
-            let width = settings.assignmentTerms
+            let width = settings.centroidTerms
             // The kept postings by block (a counting sort on the assignment).
             if memberStart.count < blockCount + 1 { memberStart = [Int32](repeating: 0, count: blockCount + 1) }
             if members.count < kept.count { members = [Int32](repeating: 0, count: kept.count) }
