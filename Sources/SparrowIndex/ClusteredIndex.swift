@@ -660,6 +660,14 @@ public struct ClusteredIndex: @unchecked Sendable {
         let terms: [UInt32]
         let weights: [Float]
         let width: Int
+
+        /// Starts loading document `d`'s heaviest terms and weights (`terms` and `weights` of a
+        /// cut `width` wide): the loops over a list's documents reach them scattered in memory.
+        @inline(__always)
+        static func prefetch(_ d: Int, width: Int, _ terms: UnsafeBufferPointer<UInt32>, _ weights: UnsafeBufferPointer<Float>) {
+            sparrow_prefetch(terms.baseAddress! + d &* width)
+            sparrow_prefetch(weights.baseAddress! + d &* width)
+        }
     }
 
     /// The blocks and summaries of consecutive terms, as they are stored.
@@ -833,6 +841,36 @@ public struct ClusteredIndex: @unchecked Sendable {
             putByTerm(firstBlock: firstBlock, into: &out)
         }
 
+        /// Marks each term's run in `entries` (grouped by term) in `runStart` and `runEnd`, and
+        /// spreads a run of at least `denseFrom` entries into a dense row of `blockCount` weights
+        /// (`rowOf`, `rowWeights`). ``clearRuns()`` undoes the marks.
+        private mutating func indexRuns(blockCount: Int, denseFrom dense: Int) {
+            var rows = 0
+            var e = 0
+            while e < entries.count {
+                let u = Int(entries[e].term)
+                let start = e
+                while e < entries.count && Int(entries[e].term) == u { e += 1 }
+                runStart[u] = Int32(start)
+                runEnd[u] = Int32(e)
+                if e - start >= dense {
+                    rowOf[u] = Int32(rows)
+                    if rowWeights.count < (rows + 1) * blockCount { rowWeights.append(contentsOf: repeatElement(0, count: (rows + 1) * blockCount - rowWeights.count)) }
+                    for c in 0..<blockCount { rowWeights[rows * blockCount + c] = 0 }
+                    for r in start..<e { rowWeights[rows * blockCount + Int(entries[r].centroid)] = entries[r].weight }
+                    rows += 1
+                }
+            }
+        }
+
+        /// Unmarks the runs of ``indexRuns(blockCount:denseFrom:)``, for the next list.
+        private mutating func clearRuns() {
+            for entry in entries {
+                runStart[Int(entry.term)] = -1
+                rowOf[Int(entry.term)] = -1
+            }
+        }
+
         /// Sets `assignment[i]` for each kept posting `i`: the centroid with the largest dot product
         /// over the document's heaviest terms and this one (ties: the first). Centroid `c` weighs
         /// `centroidWeights[c]` on term `t` and its other terms are the entries of `entries`
@@ -841,13 +879,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             let blockCount = centroidWeights.count
             let m = cut.width
             entries.sort { ($0.term, $0.centroid) < ($1.term, $1.centroid) }
-            var e = 0
-            while e < entries.count {
-                let u = Int(entries[e].term)
-                runStart[u] = Int32(e)
-                while e < entries.count && Int(entries[e].term) == u { e += 1 }
-                runEnd[u] = Int32(e)
-            }
+            indexRuns(blockCount: blockCount, denseFrom: Int.max)
             // A centroid that shares none of a document's heaviest terms scores only this
             // term's product: of those, the one with the heaviest weight here wins.
             let byWeight = (0..<blockCount).sorted { centroidWeights[$0] != centroidWeights[$1] ? centroidWeights[$0] > centroidWeights[$1] : $0 < $1 }
@@ -867,12 +899,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             cut.weights.withUnsafeBufferPointer { cutWeights in
                 for (i, posting) in kept.enumerated() {
                     let d = Int(posting.doc)
-                    // The heaviest terms of documents a few places on (scattered in memory).
-                    if i &+ 4 < kept.count {
-                        let ahead = Int(kept[i &+ 4].doc) &* m
-                        sparrow_prefetch(cutTerms.baseAddress! + ahead)
-                        sparrow_prefetch(cutWeights.baseAddress! + ahead)
-                    }
+                    if i &+ 4 < kept.count { Cut.prefetch(Int(kept[i &+ 4].doc), width: m, cutTerms, cutWeights) }
                     var hitCount = 0
                     for j in 0..<Int(cut.count[d]) {
                         let u = Int(cutTerms[d &* m &+ j])
@@ -907,7 +934,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                     assignment[i] = Int32(best)
                 }
             }}}}}}}}}
-            for entry in entries { runStart[Int(entry.term)] = -1 }
+            clearRuns()
         }
 
         /// ``assign(term:cut:centroidWeights:)`` for centroids that are means of blocks. Means share
@@ -918,23 +945,7 @@ public struct ClusteredIndex: @unchecked Sendable {
         private mutating func assignToMeans(term t: Int, cut: Cut, centroidWeights: [Float]) {
             let blockCount = centroidWeights.count
             let m = cut.width
-            let dense = max(8, blockCount / 8)
-            var rows = 0
-            var e = 0
-            while e < entries.count {
-                let u = Int(entries[e].term)
-                let start = e
-                while e < entries.count && Int(entries[e].term) == u { e += 1 }
-                runStart[u] = Int32(start)
-                runEnd[u] = Int32(e)
-                if e - start >= dense {
-                    rowOf[u] = Int32(rows)
-                    if rowWeights.count < (rows + 1) * blockCount { rowWeights.append(contentsOf: repeatElement(0, count: (rows + 1) * blockCount - rowWeights.count)) }
-                    for c in 0..<blockCount { rowWeights[rows * blockCount + c] = 0 }
-                    for r in start..<e { rowWeights[rows * blockCount + Int(entries[r].centroid)] = entries[r].weight }
-                    rows += 1
-                }
-            }
+            indexRuns(blockCount: blockCount, denseFrom: max(8, blockCount / 8))
             if scores.count < blockCount { scores = [Float](repeating: 0, count: blockCount) }
             let kept = self.kept
             scores.withUnsafeMutableBufferPointer { scores in
@@ -951,11 +962,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                 let own = centroidWeights.baseAddress!
                 for (i, posting) in kept.enumerated() {
                     let d = Int(posting.doc)
-                    if i &+ 4 < kept.count {
-                        let ahead = Int(kept[i &+ 4].doc) &* m
-                        sparrow_prefetch(cutTerms.baseAddress! + ahead)
-                        sparrow_prefetch(cutWeights.baseAddress! + ahead)
-                    }
+                    if i &+ 4 < kept.count { Cut.prefetch(Int(kept[i &+ 4].doc), width: m, cutTerms, cutWeights) }
                     let pw = posting.weight
                     for c in 0..<blockCount { scores[c] = pw * own[c] }
                     for j in 0..<Int(cut.count[d]) {
@@ -981,10 +988,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                     assignment[i] = Int32(best)
                 }
             }}}}}}}}}}
-            for entry in entries {
-                runStart[Int(entry.term)] = -1
-                rowOf[Int(entry.term)] = -1
-            }
+            clearRuns()
         }
 
         /// Replaces the centroids by the means of their documents (a round of ``ClusterSettings/kMeansRounds``):
@@ -1021,12 +1025,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                     var own: Float = 0
                     meanTerms.removeAll(keepingCapacity: true)
                     for k in blockStart..<blockEnd {
-                        // The heaviest terms of documents a few places on (scattered in memory).
-                        if k &+ 4 < blockEnd {
-                            let ahead = Int(kept[Int(members[k &+ 4])].doc) &* m
-                            sparrow_prefetch(cutTerms.baseAddress! + ahead)
-                            sparrow_prefetch(cutWeights.baseAddress! + ahead)
-                        }
+                        if k &+ 4 < blockEnd { Cut.prefetch(Int(kept[Int(members[k &+ 4])].doc), width: m, cutTerms, cutWeights) }
                         let posting = kept[Int(members[k])]
                         own += posting.weight
                         let d = Int(posting.doc)
