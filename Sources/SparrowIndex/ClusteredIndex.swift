@@ -336,20 +336,20 @@ public struct ClusteredIndex: @unchecked Sendable {
         static func recordSize(entries: Int, termWidth: Int) -> Int { (8 + entries * (termWidth + 1) + 3) & ~3 }
 
         /// The records of a forward index, in `storage`.
-        static func build<T: FixedWidthInteger & UnsignedInteger>(offsets forward: UnsafeBufferPointer<UInt64>,
+        static func build<T: FixedWidthInteger & UnsignedInteger, S: ScratchStorage>(offsets forward: UnsafeBufferPointer<UInt64>,
                                                                   terms: UnsafeBufferPointer<T>,
                                                                   weights: UnsafeBufferPointer<Float>,
-                                                                  storage: HeapStorage) -> Compact {
+                                                                                     storage: S) throws(S.Failure) -> Compact {
             let documents = forward.count - 1
             let width = MemoryLayout<T>.size
-            let offsets = storage.allocate(UInt64.self, count: documents + 1)
+            let offsets = try storage.allocate(UInt64.self, count: documents + 1)
             var total = 0
             for d in 0..<documents {
                 offsets[d] = UInt64(total)
                 total += recordSize(entries: Int(forward[d + 1] - forward[d]), termWidth: width)
             }
             offsets[documents] = UInt64(total)
-            let bytes = UnsafeMutableRawBufferPointer(storage.allocate(UInt8.self, count: total))
+            let bytes = UnsafeMutableRawBufferPointer(try storage.allocate(UInt8.self, count: total))
             bytes.initializeMemory(as: UInt8.self, repeating: 0)
             for d in 0..<documents {
                 let first = Int(forward[d])
@@ -415,16 +415,28 @@ public struct ClusteredIndex: @unchecked Sendable {
     }
 
     /// Writes the clustered layout of `postings` as the clusters file at `path`, holding the
-    /// forward index and the blocks in memory once (no copy of either is made for the file).
-    static func write(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, to path: String) throws {
-        func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_: T.Type) throws {
-            let storage = HeapStorage()
-            var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage, sections: nil)
+    /// forward index and the blocks once (no copy of either is made for the file).
+    ///
+    /// With `spillDirectory`, the forward index and its compact copy (together about as large as
+    /// the postings) are built in scratch files there (``SpillStorage``) rather than on the
+    /// heap, so that a segment whose layout is larger than memory can be built: the kernel pages
+    /// them out as it needs to. The same bytes are written either way.
+    static func write(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, to path: String,
+                      spillDirectory: String? = nil) throws {
+        func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable, S: ScratchStorage>(_: T.Type, _ storage: S) throws {
+            var builder = try Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage, sections: nil)
             let file = try SectionFileWriter(path: path, kind: SegmentFiles.clusters.kind, sections: builder.layouts)
             try builder.writeForward(to: file)
             try builder.writeBlocks(to: file)
             try file.finish()
             withExtendedLifetime(storage) {}
+        }
+        func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_ type: T.Type) throws {
+            if let spillDirectory {
+                try make(type, SpillStorage(directory: spillDirectory))
+            } else {
+                try make(type, HeapStorage())
+            }
         }
         try isWide(termCount: postings.termCount) ? make(UInt32.self) : make(UInt16.self)
     }
@@ -470,20 +482,20 @@ public struct ClusteredIndex: @unchecked Sendable {
 
     /// Builds the layout: the forward index first, then each term's blocks and summaries.
     private struct Builder<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable> {
-        init(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, storage: HeapStorage,
-             sections: Storage?) {
+        init<S: ScratchStorage>(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, storage: S,
+                                sections: Storage?) throws(S.Failure) {
             let termCount = postings.termCount
             let longest = (0..<termCount).reduce(0) { max($0, postings.range(of: TermID($1)).count) }
             let stored = sections ?? .current(settings: settings, longestList: longest, termCount: termCount,
                                                   documentCount: documentCount)
             let total = postings.docs.count
             // Forward index: a transposition of the posting lists (terms come out increasing).
-            let offsets = storage.allocate(UInt64.self, count: documentCount + 1)
+            let offsets = try storage.allocate(UInt64.self, count: documentCount + 1)
             offsets.initialize(repeating: 0)
             for d in postings.docs { offsets[Int(d) + 1] += 1 }
             for d in 0..<documentCount { offsets[d + 1] += offsets[d] }
-            let terms = storage.allocate(T.self, count: total)
-            let weights = storage.allocate(Float.self, count: total)
+            let terms = try storage.allocate(T.self, count: total)
+            let weights = try storage.allocate(Float.self, count: total)
             var next = Array(offsets.prefix(documentCount))
             for t in 0..<termCount {
                 for p in postings.range(of: TermID(t)) {
@@ -497,7 +509,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             next = []
             let forward = Forward(offsets: UnsafeBufferPointer(offsets), terms: UnsafeBufferPointer(terms),
                                   weights: UnsafeBufferPointer(weights))
-            compact = Compact.build(offsets: forward.offsets, terms: forward.terms, weights: forward.weights, storage: storage)
+            compact = try Compact.build(offsets: forward.offsets, terms: forward.terms, weights: forward.weights, storage: storage)
 
             // Each document's heaviest terms, which decide its block (ties: the lower term).
             let m = settings.assignmentTerms

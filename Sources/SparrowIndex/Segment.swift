@@ -188,8 +188,17 @@ public final class Segment: @unchecked Sendable {
     }
 }
 
+/// Where a build puts the large arrays it fills and reads while it runs: the heap
+/// (``HeapStorage``, which cannot fail) or files on disk (``SpillStorage``).
+protocol ScratchStorage: AnyObject {
+    associatedtype Failure: Error
+    /// Uninitialised room for `count` values of `T`, valid while the storage lives.
+    func allocate<T>(_ type: T.Type, count: Int) throws(Failure) -> UnsafeMutableBufferPointer<T>
+}
+
 /// Heap storage for a segment built in memory; freed with the segment.
-final class HeapStorage {
+final class HeapStorage: ScratchStorage {
+    typealias Failure = Never
     private var blocks: [UnsafeMutableRawPointer] = []
 
     func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {

@@ -110,10 +110,11 @@ public enum SegmentMerger {
                                          between: written.releasePages)
                 }
                 if let clustered {
-                    // Built in memory from the written postings (the forward index is as large as
-                    // the postings), then written without a second copy.
+                    // Built from the written postings, its forward index (as large as the
+                    // postings) in scratch files beside them, so that memory does not bound the
+                    // segment's size; then written without a second copy.
                     try ClusteredIndex.write(lists, documentCount: plan.documentCount, settings: clustered,
-                                             to: base + SegmentFiles.clusters.suffix)
+                                             to: base + SegmentFiles.clusters.suffix, spillDirectory: directory)
                     written.releasePages()
                 }
             }
