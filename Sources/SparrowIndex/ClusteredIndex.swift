@@ -380,8 +380,9 @@ public struct ClusteredIndex: @unchecked Sendable {
     static func build(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings,
                       storage: HeapStorage, sections: Storage? = nil) -> ClusteredIndex {
         func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_: T.Type) -> ClusteredIndex {
+            let scratch = HeapStorage()
             var builder = Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage,
-                                     sections: sections)
+                                     scratch: scratch, sections: sections)
             let out = HeapSections(builder.blockLayouts, storage: storage)
             // Memory accepts every declared byte, so the writes cannot fail.
             try! builder.writeBlocks(to: out)
@@ -424,7 +425,8 @@ public struct ClusteredIndex: @unchecked Sendable {
     static func write(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, to path: String,
                       spillDirectory: String? = nil) throws {
         func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable, S: ScratchStorage>(_: T.Type, _ storage: S) throws {
-            var builder = try Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage, sections: nil)
+            var builder = try Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage,
+                                         scratch: storage, sections: nil)
             let file = try SectionFileWriter(path: path, kind: SegmentFiles.clusters.kind, sections: builder.layouts)
             try builder.writeForward(to: file)
             try builder.writeBlocks(to: file)
@@ -482,8 +484,10 @@ public struct ClusteredIndex: @unchecked Sendable {
 
     /// Builds the layout: the forward index first, then each term's blocks and summaries.
     private struct Builder<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable> {
+        /// The forward index goes to `storage`; what is needed only while building (each
+        /// document's heaviest terms, and the built blocks until they are written) to `scratch`.
         init<S: ScratchStorage>(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, storage: S,
-                                sections: Storage?) throws(S.Failure) {
+                                scratch: S, sections: Storage?) throws(S.Failure) {
             let termCount = postings.termCount
             let longest = (0..<termCount).reduce(0) { max($0, postings.range(of: TermID($1)).count) }
             let stored = sections ?? .current(settings: settings, longestList: longest, termCount: termCount,
@@ -513,9 +517,10 @@ public struct ClusteredIndex: @unchecked Sendable {
 
             // Each document's heaviest terms, which decide its block (ties: the lower term).
             let m = settings.assignmentTerms
-            var cutCount = [UInt8](repeating: 0, count: documentCount)
-            var cutTerms = [UInt32](repeating: 0, count: documentCount * m)
-            var cutWeights = [Float](repeating: 0, count: documentCount * m)
+            // In scratch, as the chunks' blocks are (below): 120 bytes a document.
+            let cutCount = try scratch.allocate(UInt8.self, count: documentCount)
+            let cutTerms = try scratch.allocate(UInt32.self, count: documentCount * m)
+            let cutWeights = try scratch.allocate(Float.self, count: documentCount * m)
             for d in 0..<documentCount {
                 var n = 0
                 let base = d * m
@@ -537,10 +542,12 @@ public struct ClusteredIndex: @unchecked Sendable {
 
             // Terms are independent: chunks of them are built on every core, each into its own
             // output, and the outputs joined in term order (the same bytes on any core count).
-            let cut = Cut(count: cutCount, terms: cutTerms, weights: cutWeights, width: m)
+            let cut = Cut(count: UnsafeBufferPointer(cutCount), terms: UnsafeBufferPointer(cutTerms),
+                          weights: UnsafeBufferPointer(cutWeights), width: m)
             let chunkSize = 64
             let chunks = (termCount + chunkSize - 1) / chunkSize
-            let outputs = Mutex<[Int: TermBlocks<T>]>([:])
+            // A chunk's output moves to scratch once built: the chunks wait there to be written.
+            let outputs = Mutex<(parts: [Int: StoredBlocks<T>], failure: S.Failure?)>(([:], nil))
             let nextChunk = Atomic<Int>(0)
             let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, chunks))
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
@@ -548,15 +555,22 @@ public struct ClusteredIndex: @unchecked Sendable {
                                            stored: stored)
                 while true {
                     let c = nextChunk.add(1, ordering: .relaxed).oldValue
-                    if c >= chunks { return }
+                    if c >= chunks || outputs.withLock({ $0.failure != nil }) { return }
                     var out = TermBlocks<T>()
                     for t in (c * chunkSize)..<min(termCount, (c + 1) * chunkSize) {
                         worker.build(term: t, postings: postings, forward: forward, cut: cut, into: &out)
                     }
-                    outputs.withLock { $0[c] = out }
+                    do throws(S.Failure) {
+                        let stored = try StoredBlocks(out, in: scratch)
+                        outputs.withLock { $0.parts[c] = stored }
+                    } catch {
+                        outputs.withLock { $0.failure = $0.failure ?? error }
+                    }
                 }
             }
-            parts = outputs.withLock { parts in (0..<chunks).map { parts.removeValue(forKey: $0)! } }
+            if let failure = outputs.withLock({ $0.failure }) { throw failure }
+            parts = outputs.withLock { state in (0..<chunks).map { state.parts.removeValue(forKey: $0)! } }
+            release = { scratch.release(UnsafeMutableRawPointer(mutating: $0.start)) }
             self.forward = forward
             self.termCount = termCount
             // Counted once, then the chunks are written out (and let go of) one by one.
@@ -580,7 +594,9 @@ public struct ClusteredIndex: @unchecked Sendable {
         let distinctCount: Int
         /// Where the summaries are stored.
         let stored: Storage
-        var parts: [TermBlocks<T>]
+        var parts: [StoredBlocks<T>]
+        /// Gives a written chunk's room back to the scratch storage.
+        let release: (StoredBlocks<T>) -> Void
 
         /// The sections of the blocks and summaries (the forward index is already in memory).
         var blockLayouts: [SectionLayout] {
@@ -628,7 +644,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             try out.append(SegmentFiles.summaryOffsets, value: UInt64(0))
             for c in parts.indices {
                 let part = parts[c]
-                parts[c] = TermBlocks()
+                defer { release(part) }
                 try out.append(SegmentFiles.termBlocks, part.termBlocks.dropFirst().map { $0 + blocks })
                 try out.append(SegmentFiles.clusterBlockOffsets, part.blockOffsets.dropFirst().map { $0 + docs })
                 try out.append(SegmentFiles.summaryOffsets, part.summaryOffsets.dropFirst().map { $0 + entries })
@@ -667,10 +683,10 @@ public struct ClusteredIndex: @unchecked Sendable {
     }
 
     /// Each document's heaviest terms (at most `width`, heaviest first), which decide its block.
-    private struct Cut: Sendable {
-        let count: [UInt8]
-        let terms: [UInt32]
-        let weights: [Float]
+    private struct Cut: @unchecked Sendable {
+        let count: UnsafeBufferPointer<UInt8>
+        let terms: UnsafeBufferPointer<UInt32>
+        let weights: UnsafeBufferPointer<Float>
         let width: Int
 
         /// Starts loading document `d`'s heaviest terms and weights (`terms` and `weights` of a
@@ -701,6 +717,50 @@ public struct ClusteredIndex: @unchecked Sendable {
         var byTermRuns: [UInt32] = []
         var byTermEntries: [UInt32] = []
         var byTermEntries16: [UInt16] = []
+    }
+
+    /// A chunk's ``TermBlocks`` once built, copied into one allocation of the build's scratch
+    /// storage (files, when the build spills), so that the chunks waiting to be written do not
+    /// hold the heap.
+    private struct StoredBlocks<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>: @unchecked Sendable {
+        let start: UnsafeRawPointer
+        let termBlocks, blockOffsets, summaryOffsets, byTermLists: UnsafeBufferPointer<UInt64>
+        let blockDocs: UnsafeBufferPointer<UInt32>
+        let summaryTerms: UnsafeBufferPointer<T>
+        let summaryWeights: UnsafeBufferPointer<UInt8>
+        let summaryScales: UnsafeBufferPointer<Float>
+        let byTermTerms: UnsafeBufferPointer<T>
+        let byTermRuns, byTermEntries: UnsafeBufferPointer<UInt32>
+        let byTermEntries16: UnsafeBufferPointer<UInt16>
+
+        init<S: ScratchStorage>(_ b: TermBlocks<T>, in storage: S) throws(S.Failure) {
+            // Each array at a multiple of 8 bytes.
+            func room<E>(_ a: [E]) -> Int { (a.count * MemoryLayout<E>.stride + 7) & ~7 }
+            let total = room(b.termBlocks) + room(b.blockOffsets) + room(b.summaryOffsets) + room(b.byTermLists)
+                + room(b.blockDocs) + room(b.summaryTerms) + room(b.summaryWeights) + room(b.summaryScales)
+                + room(b.byTermTerms) + room(b.byTermRuns) + room(b.byTermEntries) + room(b.byTermEntries16)
+            let raw = UnsafeMutableRawPointer(try storage.allocate(UInt64.self, count: total / 8).baseAddress!)
+            var at = 0
+            func place<E>(_ a: [E]) -> UnsafeBufferPointer<E> {
+                let p = (raw + at).bindMemory(to: E.self, capacity: a.count)
+                a.withUnsafeBufferPointer { if let source = $0.baseAddress { p.initialize(from: source, count: a.count) } }
+                at += room(a)
+                return UnsafeBufferPointer(start: p, count: a.count)
+            }
+            start = UnsafeRawPointer(raw)
+            termBlocks = place(b.termBlocks)
+            blockOffsets = place(b.blockOffsets)
+            summaryOffsets = place(b.summaryOffsets)
+            byTermLists = place(b.byTermLists)
+            blockDocs = place(b.blockDocs)
+            summaryTerms = place(b.summaryTerms)
+            summaryWeights = place(b.summaryWeights)
+            summaryScales = place(b.summaryScales)
+            byTermTerms = place(b.byTermTerms)
+            byTermRuns = place(b.byTermRuns)
+            byTermEntries = place(b.byTermEntries)
+            byTermEntries16 = place(b.byTermEntries16)
+        }
     }
 
     /// Builds the blocks of one term at a time, with working memory reused across terms.
@@ -907,8 +967,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             entries.withUnsafeBufferPointer { entries in
             runStart.withUnsafeBufferPointer { runStart in
             runEnd.withUnsafeBufferPointer { runEnd in
-            cut.terms.withUnsafeBufferPointer { cutTerms in
-            cut.weights.withUnsafeBufferPointer { cutWeights in
+                let (cutTerms, cutWeights) = (cut.terms, cut.weights)
                 for (i, posting) in kept.enumerated() {
                     let d = Int(posting.doc)
                     if i &+ 4 < kept.count { Cut.prefetch(Int(kept[i &+ 4].doc), width: m, cutTerms, cutWeights) }
@@ -945,7 +1004,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                     }
                     assignment[i] = Int32(best)
                 }
-            }}}}}}}}}
+            }}}}}}}
             clearRuns()
         }
 
@@ -968,8 +1027,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             rowOf.withUnsafeBufferPointer { rowOf in
             rowWeights.withUnsafeBufferPointer { rowWeights in
             centroidWeights.withUnsafeBufferPointer { centroidWeights in
-            cut.terms.withUnsafeBufferPointer { cutTerms in
-            cut.weights.withUnsafeBufferPointer { cutWeights in
+                let (cutTerms, cutWeights) = (cut.terms, cut.weights)
                 let scores = scores.baseAddress!
                 let own = centroidWeights.baseAddress!
                 for (i, posting) in kept.enumerated() {
@@ -999,7 +1057,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                     }
                     assignment[i] = Int32(best)
                 }
-            }}}}}}}}}}
+            }}}}}}}}
             clearRuns()
         }
 
@@ -1026,8 +1084,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             var top = [(term: UInt32, weight: Float)](repeating: (0, 0), count: width)
             let kept = self.kept
             sums.withUnsafeMutableBufferPointer { sums in
-            cut.terms.withUnsafeBufferPointer { cutTerms in
-            cut.weights.withUnsafeBufferPointer { cutWeights in
+                let (cutTerms, cutWeights) = (cut.terms, cut.weights)
                 var blockStart = 0
                 for c in 0..<blockCount {
                     let blockEnd = Int(memberStart[c])
@@ -1067,7 +1124,7 @@ public struct ClusteredIndex: @unchecked Sendable {
                     }
                     for i in 0..<count { means.append((top[i].term, centroid, top[i].weight)) }
                 }
-            }}}
+            }
             // Grouped by term, centroids increasing within a term (a stable counting sort).
             distinctTerms.removeAll(keepingCapacity: true)
             for entry in means {

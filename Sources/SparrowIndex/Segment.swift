@@ -190,24 +190,36 @@ public final class Segment: @unchecked Sendable {
 
 /// Where a build puts the large arrays it fills and reads while it runs: the heap
 /// (``HeapStorage``, which cannot fail) or files on disk (``SpillStorage``).
-protocol ScratchStorage: AnyObject {
+/// Both are safe to use from several threads at once.
+protocol ScratchStorage: AnyObject, Sendable {
     associatedtype Failure: Error
-    /// Uninitialised room for `count` values of `T`, valid while the storage lives.
+    /// Uninitialised room for `count` values of `T`, valid while the storage lives or until it is
+    /// released.
     func allocate<T>(_ type: T.Type, count: Int) throws(Failure) -> UnsafeMutableBufferPointer<T>
+    /// Gives back, before the storage goes, the room `allocate` returned at `start`.
+    func release(_ start: UnsafeMutableRawPointer)
 }
 
 /// Heap storage for a segment built in memory; freed with the segment.
-final class HeapStorage: ScratchStorage {
+final class HeapStorage: ScratchStorage, @unchecked Sendable {
     typealias Failure = Never
-    private var blocks: [UnsafeMutableRawPointer] = []
+    /// The blocks' addresses.
+    private let blocks = Mutex<[UInt]>([])
 
     func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
         let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
-        blocks.append(UnsafeMutableRawPointer(p.baseAddress!))
+        let start = UInt(bitPattern: p.baseAddress!)
+        blocks.withLock { $0.append(start) }
         return UnsafeMutableBufferPointer(rebasing: p[0..<count])
     }
 
+    func release(_ start: UnsafeMutableRawPointer) {
+        let address = UInt(bitPattern: start)
+        let found = blocks.withLock { blocks in blocks.lastIndex(of: address).map { blocks.remove(at: $0) } }
+        if found != nil { start.deallocate() }
+    }
+
     deinit {
-        for b in blocks { b.deallocate() }
+        for b in blocks.withLock({ $0 }) { UnsafeMutableRawPointer(bitPattern: b)?.deallocate() }
     }
 }

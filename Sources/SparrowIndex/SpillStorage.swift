@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Scratch arrays in files rather than on the heap, for builds whose working set is larger than
 /// the machine's memory (the clustered layout of a 10M-document segment: a forward index as
@@ -13,10 +14,11 @@ import Darwin
 /// error here, not a fault on a later write) and mapped shared: the kernel writes its pages back
 /// and drops them under memory pressure, as it does any file's, where heap pages would stay.
 /// The mappings go with the storage.
-final class SpillStorage: ScratchStorage {
+final class SpillStorage: ScratchStorage, @unchecked Sendable {
     typealias Failure = IndexError
     let directory: String
-    private var mappings: [(start: UnsafeMutableRawPointer, bytes: Int)] = []
+    /// The mappings' addresses and lengths.
+    private let mappings = Mutex<[(start: UInt, bytes: Int)]>([])
 
     init(directory: String) {
         self.directory = directory
@@ -37,11 +39,18 @@ final class SpillStorage: ScratchStorage {
         }
         let start = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
         guard let start, start != MAP_FAILED else { throw Posix.ioError("mapping a scratch file", directory) }
-        mappings.append((start, bytes))
+        let address = UInt(bitPattern: start)
+        mappings.withLock { $0.append((address, bytes)) }
         return UnsafeMutableBufferPointer(start: start.bindMemory(to: T.self, capacity: max(count, 1)), count: count)
     }
 
+    func release(_ start: UnsafeMutableRawPointer) {
+        let address = UInt(bitPattern: start)
+        let bytes = mappings.withLock { m in m.lastIndex(where: { $0.start == address }).map { m.remove(at: $0).bytes } }
+        if let bytes { munmap(start, bytes) }
+    }
+
     deinit {
-        for m in mappings { munmap(m.start, m.bytes) }
+        for m in mappings.withLock({ $0 }) { munmap(UnsafeMutableRawPointer(bitPattern: m.start), m.bytes) }
     }
 }

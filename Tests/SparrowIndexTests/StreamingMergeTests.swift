@@ -97,10 +97,28 @@ struct SpillStorageTests {
     }
 
     @Test("a directory that cannot hold scratch files is an I/O error naming it, not a crash")
-    func missingDirectory() {
+    func missingDirectory() throws {
         let storage = SpillStorage(directory: "/nonexistent/sparrow-scratch")
         let error = #expect(throws: IndexError.self) { _ = try storage.allocate(UInt8.self, count: 10) }
         #expect(error?.code == .io && error?.path == "/nonexistent/sparrow-scratch")
+        // The clustered layout's build, which spills, throws it and writes nothing.
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        var builder = IndexBuilder()
+        for r in PersistenceTests.corpus(5).documents { try builder.add(id: r.id, tokens: r.tokens, weights: r.weights, text: r.text) }
+        let segment = builder.finish()
+        let settings = ClusterSettings(postingsPerTerm: 20, minDocuments: 0)
+        let failed = #expect(throws: IndexError.self) {
+            try ClusteredIndex.write(segment.postings, documentCount: segment.documentCount, settings: settings,
+                                     to: dir + "/a.clusters", spillDirectory: "/nonexistent/sparrow-scratch")
+        }
+        #expect(failed?.code == .io && listDirectory(dir).isEmpty)
+        // With a directory that can, the file is the one written from the heap.
+        try ClusteredIndex.write(segment.postings, documentCount: segment.documentCount, settings: settings, to: dir + "/heap.clusters")
+        try ClusteredIndex.write(segment.postings, documentCount: segment.documentCount, settings: settings,
+                                 to: dir + "/spill.clusters", spillDirectory: dir)
+        #expect(readFileBytes(dir + "/heap.clusters") == readFileBytes(dir + "/spill.clusters"))
+        #expect(listDirectory(dir) == ["heap.clusters", "spill.clusters"])
     }
 }
 
