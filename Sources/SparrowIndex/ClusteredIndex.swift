@@ -424,13 +424,31 @@ public struct ClusteredIndex: @unchecked Sendable {
     /// them out as it needs to. The same bytes are written either way.
     static func write(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, to path: String,
                       spillDirectory: String? = nil) throws {
+        var file: SectionFileWriter?
+        try produce(postings, documentCount: documentCount, settings: settings, sections: nil, spillDirectory: spillDirectory) {
+            file = try SectionFileWriter(path: path, kind: SegmentFiles.clusters.kind, sections: $0)
+            return file!
+        }
+        try file?.finish()
+    }
+
+    /// Produces the layout's sections, in file order, into `out` (`check` compares them with a
+    /// file's as they come), with the forward index in scratch files in `spillDirectory` if given.
+    static func produce(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, sections: Storage?,
+                        to out: some SectionOutput, spillDirectory: String?) throws {
+        try produce(postings, documentCount: documentCount, settings: settings, sections: sections,
+                    spillDirectory: spillDirectory) { _ in out }
+    }
+
+    /// Builds the layout and produces its sections into the output `open` returns for their layouts.
+    private static func produce(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, sections: Storage?,
+                                spillDirectory: String?, open: ([SectionLayout]) throws -> any SectionOutput) throws {
         func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable, S: ScratchStorage>(_: T.Type, _ storage: S) throws {
             var builder = try Builder<T>(postings, documentCount: documentCount, settings: settings, storage: storage,
-                                         scratch: storage, sections: nil)
-            let file = try SectionFileWriter(path: path, kind: SegmentFiles.clusters.kind, sections: builder.layouts)
-            try builder.writeForward(to: file)
-            try builder.writeBlocks(to: file)
-            try file.finish()
+                                         scratch: storage, sections: sections)
+            let out = try open(builder.layouts)
+            try builder.writeForward(to: out)
+            try builder.writeBlocks(to: out)
             withExtendedLifetime(storage) {}
         }
         func make<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(_ type: T.Type) throws {

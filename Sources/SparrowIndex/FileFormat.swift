@@ -252,12 +252,17 @@ final class SectionFileWriter: SectionOutput {
 final class SectionComparison: SectionOutput {
     private var stored: [FourCC: (bytes: UnsafeRawBufferPointer, compared: Int)] = [:]
     private var differs = false
+    private let skippingAbsent: Bool
 
-    init(_ sections: [SectionSource]) {
+    /// With `skippingAbsent`, sections produced that are not stored are passed over (optional
+    /// sections that files of earlier releases lack); else they are a difference.
+    init(_ sections: [SectionSource], skippingAbsent: Bool = false) {
         for s in sections { stored[s.tag] = (s.bytes, 0) }
+        self.skippingAbsent = skippingAbsent
     }
 
     func append(_ tag: FourCC, _ bytes: UnsafeRawBufferPointer) throws {
+        if skippingAbsent && stored[tag] == nil { return }
         guard let s = stored[tag], s.compared + bytes.count <= s.bytes.count else {
             differs = true
             return

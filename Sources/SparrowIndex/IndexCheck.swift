@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import SparrowCore
 
@@ -30,7 +35,7 @@ extension IndexDirectory {
         var liveIDs = Set<ExactString>()
         for stored in opened.segments {
             let before = report.problems.count
-            check(stored.segment, clustered: opened.meta.clustered, into: &report)
+            check(stored.segment, clustered: opened.meta.clustered, scratchDirectory: path, into: &report)
             for d in 0..<stored.segment.documentCount where !(stored.deletions?.contains(d) ?? false) {
                 let id = stored.segment.documentIDs.string(at: d)
                 if !liveIDs.insert(ExactString(id)).inserted {
@@ -56,7 +61,11 @@ extension IndexDirectory {
     }
 
     /// The structural invariants of one segment.
-    static func check(_ segment: Segment, clustered settings: ClusterSettings? = nil, into report: inout IndexCheckReport) {
+    ///
+    /// A clustered layout is rebuilt with its forward index in scratch files in
+    /// `scratchDirectory` when it is given and writable (as a merge builds it), else on the heap.
+    static func check(_ segment: Segment, clustered settings: ClusterSettings? = nil, scratchDirectory: String? = nil,
+                      into report: inout IndexCheckReport) {
         let n = segment.documentCount
         let p = segment.postings
         for t in 0..<p.termCount {
@@ -108,13 +117,20 @@ extension IndexDirectory {
                     // settings with summaries by term may have them.)
                     var sections = stored.storage
                     if !settings.summariesByTerm { (sections.summariesByBlock, sections.byTermEntryWidth) = (true, nil) }
-                    let fresh = ClusteredIndex.build(p, documentCount: n, settings: settings, storage: scratch, sections: sections)
-                    // Files of earlier releases lack the sections added since (the compact forward
-                    // index and the blocks' record starts), which the reader treats as optional:
-                    // the sections the file has must match.
-                    let storedTags = Set(stored.sections.map(\.tag))
-                    if !same(fresh.sections.filter { storedTags.contains($0.tag) }, stored.sections) {
-                        report.problems.append("clustered layout differs from the one its settings build from the posting lists")
+                    // Compared as it is produced, holding no second copy of the layout. Files of
+                    // earlier releases lack the sections added since (the compact forward index
+                    // and the blocks' record starts), which the reader treats as optional: the
+                    // sections the file has must match.
+                    let spill = scratchDirectory.flatMap { access($0, W_OK) == 0 ? $0 : nil }
+                    do {
+                        let comparison = SectionComparison(stored.sections, skippingAbsent: true)
+                        try ClusteredIndex.produce(p, documentCount: n, settings: settings, sections: sections, to: comparison,
+                                                   spillDirectory: spill)
+                        if !comparison.matches {
+                            report.problems.append("clustered layout differs from the one its settings build from the posting lists")
+                        }
+                    } catch {
+                        report.problems.append("clustered layout could not be rebuilt to compare: \(error)")
                     }
                 } else {
                     report.problems.append("segment has a clustered layout but meta.json gives no settings for it")
