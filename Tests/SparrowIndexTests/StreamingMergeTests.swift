@@ -118,7 +118,11 @@ struct SpillStorageTests {
         try ClusteredIndex.write(segment.postings, documentCount: segment.documentCount, settings: settings,
                                  to: dir + "/spill.clusters", spillDirectory: dir)
         #expect(readFileBytes(dir + "/heap.clusters") == readFileBytes(dir + "/spill.clusters"))
-        #expect(listDirectory(dir) == ["heap.clusters", "spill.clusters"])
+        // And so is the one whose forward index is transposed a few documents at a time.
+        try ClusteredIndex.write(segment.postings, documentCount: segment.documentCount, settings: settings,
+                                 to: dir + "/windows.clusters", spillDirectory: dir, transposeWindow: 7)
+        #expect(readFileBytes(dir + "/heap.clusters") == readFileBytes(dir + "/windows.clusters"))
+        #expect(listDirectory(dir) == ["heap.clusters", "spill.clusters", "windows.clusters"])
     }
 }
 
