@@ -87,7 +87,9 @@ extension Segment {
     public func search(_ query: SparseVector, into top: inout TopK, algorithm: Algorithm? = nil,
                        approximation: Approximation = .exact, scratch: QueryScratch) {
         var algorithm = algorithm ?? .auto(for: self)
-        if algorithm == .clustered && clusters == nil { algorithm = .auto(for: self) }
+        if algorithm == .clustered && (clusters == nil || approximation.searchesExactly(documents: documentCount)) {
+            algorithm = .auto(for: self)
+        }
         guard !query.isEmpty, algorithm.isAvailable(on: self) else { return }
         switch algorithm {
         case .exhaustiveTAAT:

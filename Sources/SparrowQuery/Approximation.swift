@@ -19,12 +19,22 @@ public struct Approximation: Sendable, Equatable, Codable {
     public var heapFactor: Float
     public var alpha: Float
     public var beta: Float
+    /// A `clustered` search is exact (the segment's default algorithm) on segments of more
+    /// documents than this (nil: none). The recall presets set it to the largest segment they were measured on,
+    /// since a clustered layout's static pruning loses more of a larger segment's lists.
+    public var exactAbove: Int?
 
-    public init(queryCut: Int? = nil, heapFactor: Float = 1, alpha: Float = 1, beta: Float = 1) {
+    public init(queryCut: Int? = nil, heapFactor: Float = 1, alpha: Float = 1, beta: Float = 1, exactAbove: Int? = nil) {
         self.queryCut = queryCut
         self.heapFactor = heapFactor
         self.alpha = alpha
         self.beta = beta
+        self.exactAbove = exactAbove
+    }
+
+    /// Whether a segment of `documents` documents is searched exactly (``exactAbove``).
+    public func searchesExactly(documents: Int) -> Bool {
+        documents > (exactAbove ?? .max)
     }
 
     /// No approximation.
@@ -44,6 +54,10 @@ public struct Approximation: Sendable, Equatable, Codable {
     /// The recall floors with a measured preset.
     public static let presetRecalls: [Double] = [0.90, 0.95, 0.99]
 
+    /// The largest segment the presets' knobs were measured to hold their floors on (the 1M
+    /// scale-up); larger segments are searched exactly under a preset.
+    public static let presetMaxDocuments = 1_000_000
+
     /// The algorithm and knobs that held recall@10 of at least `recall` against exhaustive search
     /// on the default layout (``ClusterSettings`` defaults) in the measurements of BENCHMARKS.md
     /// ("Approximate retrieval": the 30k MS MARCO passages and their 1M scale-up with the dev
@@ -53,10 +67,15 @@ public struct Approximation: Sendable, Equatable, Codable {
     /// 0.99 is exact search: at 1M documents the clustered search reached recall 0.989 only at
     /// the exact default's own latency (its static pruning keeps 2 500 postings per term), so
     /// exhaustive term-at-a-time is the faster way to hold that floor.
+    ///
+    /// Segments of more than ``presetMaxDocuments`` documents are searched exactly: at 10M
+    /// documents the default layout keeps 7 000 postings per term, a smaller share of each list,
+    /// and no knobs reached recall@10 0.95 on it (0.947 with every query term); the 0.95 preset's
+    /// knobs gave 0.896 and the 0.90 preset's 0.872 (BENCHMARKS.md, "Ninth run").
     public static func preset(recall: Double) -> (algorithm: Algorithm, approximation: Approximation)? {
         switch recall {
-        case 0.90: return (.clustered, Approximation(queryCut: 4, heapFactor: 1))
-        case 0.95: return (.clustered, Approximation(queryCut: 5, heapFactor: 1))
+        case 0.90: return (.clustered, Approximation(queryCut: 4, heapFactor: 1, exactAbove: presetMaxDocuments))
+        case 0.95: return (.clustered, Approximation(queryCut: 5, heapFactor: 1, exactAbove: presetMaxDocuments))
         case 0.99: return (.exhaustiveTAAT, .exact)
         default: return nil
         }
@@ -65,6 +84,7 @@ public struct Approximation: Sendable, Equatable, Codable {
     /// A sentence naming the first invalid knob, or nil when all are valid.
     public var problem: String? {
         if let c = queryCut, c < 1 { return "query cut must be at least 1, not \(c)" }
+        if let n = exactAbove, n < 0 { return "the largest approximately searched segment cannot be negative, not \(n)" }
         if !(heapFactor.isFinite && heapFactor > 0) { return "heap factor must be a positive number, not \(heapFactor)" }
         if !(alpha > 0 && alpha <= 1) { return "alpha must be in (0, 1], not \(alpha)" }
         if !(beta > 0 && beta <= 1) { return "beta must be in (0, 1], not \(beta)" }

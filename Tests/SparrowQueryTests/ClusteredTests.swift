@@ -108,6 +108,31 @@ struct ClusteredTests {
         #expect(refined.recall >= seismic.recall - 0.005, "0 rounds \(seismic), default \(refined)")
     }
 
+    @Test("the presets search segments larger than those they were measured on exactly")
+    func presetsBoundedBySegmentSize() throws {
+        let c = Self.corpus(seed: 4)
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        let exact = try c.queries.map { try index.search($0, k: 10, algorithm: .exhaustiveTAAT) }
+        for floor in [0.90, 0.95] {
+            let (algorithm, knobs) = try SearchIndex.preset(recall: floor)
+            #expect(algorithm == .clustered && knobs.exactAbove == Approximation.presetMaxDocuments)
+            var small = knobs
+            small.queryCut = 1
+            // Knobs this coarse lose some of the top 10 on a segment they apply to...
+            small.exactAbove = c.documents.count
+            let approximate = try c.queries.map { try index.search($0, k: 10, algorithm: algorithm, approximation: small) }
+            #expect(Self.recall(approximate, exact) < 1)
+            // ...and none on one larger than their bound, which is searched exactly.
+            small.exactAbove = c.documents.count - 1
+            var stats = QueryStats()
+            for (q, want) in zip(c.queries, exact) {
+                #expect(try index.search(q, k: 10, algorithm: algorithm, approximation: small, stats: &stats) == want)
+            }
+            #expect(stats.rangesScored == 0)
+        }
+        #expect(Approximation(exactAbove: -1).problem != nil)
+    }
+
     @Test("approximation visits fewer blocks and reads fewer documents than the exact knobs")
     func approximationPrunes() throws {
         let c = Self.corpus(seed: 4)
