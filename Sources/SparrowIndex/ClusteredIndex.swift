@@ -419,9 +419,10 @@ public struct ClusteredIndex: @unchecked Sendable {
     /// forward index and the blocks once (no copy of either is made for the file).
     ///
     /// With `spillDirectory`, the forward index and its compact copy (together about as large as
-    /// the postings) are built in scratch files there (``SpillStorage``) rather than on the
-    /// heap, so that a segment whose layout is larger than memory can be built: the kernel pages
-    /// them out as it needs to. The same bytes are written either way.
+    /// the postings), each document's heaviest terms and the built blocks wait in scratch files
+    /// there (``SpillStorage``) rather than on the heap, so that a segment whose layout is larger
+    /// than memory can be built: the kernel pages them out as it needs to. The same bytes are
+    /// written either way.
     static func write(_ postings: PostingLists, documentCount: Int, settings: ClusterSettings, to path: String,
                       spillDirectory: String? = nil, transposeWindow: Int = transposeWindow) throws {
         var file: SectionFileWriter?
