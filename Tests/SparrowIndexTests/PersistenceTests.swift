@@ -159,6 +159,41 @@ struct PersistenceTests {
         #expect(SearchIndex.check(at: path).isSound, "\(SearchIndex.check(at: path).problems)")
     }
 
+    @Test("a clustered index the release before k-means rounds wrote opens, answers, passes check, and is what 0 rounds build")
+    func clusteredBeforeKMeansRounds() throws {
+        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
+        let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
+        let path = repositoryRoot + "/Tests/Fixtures/format-v3-clustered-seismic"
+        // Its meta.json has no `kMeansRounds`, which decodes as 0: Seismic's blocks.
+        let settings = try #require(try SearchIndex.meta(at: path).clustered)
+        #expect(settings.kMeansRounds == 0 && settings.summariesByTerm)
+        let old = try SearchIndex.open(at: path)
+        let layout = try #require(old.segments.views.first?.segment.clusters)
+        #expect(!layout.storage.summariesByBlock && layout.storage.byTermEntryWidth == 2 && !layout.storage.forwardTerms)
+        #expect(SearchIndex.check(at: path).isSound, "\(SearchIndex.check(at: path).problems)")
+        // This build, asked for no rounds, writes the same files (the spilling merge path and the
+        // in-memory one alike), and the default's rounds make other blocks.
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: settings)).write(to: dir + "/memory")
+        try SearchIndex.build(fromVectorFile: toy, to: dir + "/parts", options: BuildOptions(clustered: settings), memory: 64 << 10)
+        var rounds = settings
+        rounds.kMeansRounds = ClusterSettings().kMeansRounds
+        try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: rounds)).write(to: dir + "/rounds")
+        let expected = StreamingMergeTests.files(path)
+        #expect(expected.count == 4)
+        #expect(StreamingMergeTests.files(dir + "/memory") == expected)
+        #expect(StreamingMergeTests.files(dir + "/parts") == expected)
+        #expect(StreamingMergeTests.files(dir + "/rounds")[".clusters"] != expected[".clusters"])
+        let fresh = try SearchIndex.open(at: dir + "/memory")
+        for query in queries {
+            for approximation in [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1)] {
+                #expect(try old.search(query, k: 5, algorithm: .clustered, approximation: approximation)
+                        == fresh.search(query, k: 5, algorithm: .clustered, approximation: approximation), "\(query.id)")
+            }
+        }
+    }
+
     @Test("indexes the previous release wrote (format 3: one segment; two segments with deletions) open and answer, and this build writes the same bytes")
     func formatVersion3() throws {
         let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
