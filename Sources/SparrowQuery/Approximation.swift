@@ -20,8 +20,9 @@ public struct Approximation: Sendable, Equatable, Codable {
     public var alpha: Float
     public var beta: Float
     /// A `clustered` search is exact (the segment's default algorithm) on segments of more
-    /// documents than this (nil: none). The recall presets set it to the largest segment they were measured on,
-    /// since a clustered layout's static pruning loses more of a larger segment's lists.
+    /// documents than this (nil: none). The recall presets set it to the largest segment they
+    /// were measured on, since a clustered layout's static pruning loses more of a larger
+    /// segment's lists.
     public var exactAbove: Int?
 
     public init(queryCut: Int? = nil, heapFactor: Float = 1, alpha: Float = 1, beta: Float = 1, exactAbove: Int? = nil) {
