@@ -374,6 +374,56 @@ public final class IndexWriter: @unchecked Sendable {
         }
     }
 
+    /// Rebuilds every segment's clustered layout with `clustered` (nil: no layout, exact search
+    /// only), and keeps the settings for the segments flushed and merged afterwards: how to try
+    /// other layout settings on a collection without indexing it again.
+    ///
+    /// It commits first and waits for background merges. Each segment is then rewritten under a
+    /// new name whose postings, terms, documents and deletions are the old files under a second
+    /// name (hard links, so the disk needs room only for the new clusters files and the build's
+    /// scratch files), and one commit replaces them all; the old names, and the old clusters
+    /// files with them, are removed by that commit. A crash or an error before it leaves the
+    /// collection as it was, and searches go on meanwhile; writes wait.
+    ///
+    /// ```swift
+    /// let writer = try IndexWriter.open(at: "/tmp/live")
+    /// try writer.changeLayout(to: ClusterSettings(postingsPerTerm: 12_000))
+    /// try writer.close()
+    /// ```
+    public func changeLayout(to clustered: ClusterSettings?) throws {
+        if let problem = clustered?.problem { throw IndexError(.invalidArgument, path: path, problem) }
+        merges.wait()
+        try writeLock.withLock { _ in
+            try requireOpen()
+            try commitLocked(merging: false)
+            var changed = settings
+            changed.clustered = clustered
+            var next = entries
+            var made: [String] = []
+            do {
+                for i in next.indices {
+                    let name = IndexDirectory.newSegmentName()
+                    made.append(name)
+                    let seg = try IndexDirectory.relayoutSegment(next[i].segment, from: next[i].name!, generation: next[i].generation,
+                                                                 to: name, settings: changed, in: path)
+                    next[i].name = name
+                    next[i].segment = try IndexDirectory.openWritten(path, seg, settings: changed)
+                }
+            } catch {
+                for name in made { IndexDirectory.removeSegmentFiles(path, name: name) }
+                throw error
+            }
+            let previous = settings
+            settings = changed
+            do {
+                try write(next, newSegments: [])
+            } catch {
+                settings = previous
+                throw error
+            }
+        }
+    }
+
     /// Commits, lets the merges the policy then wants finish, and releases the directory. The
     /// writer refuses writes afterwards.
     public func close() throws {

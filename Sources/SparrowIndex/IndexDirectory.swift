@@ -139,6 +139,34 @@ public enum IndexDirectory {
         try writeSegmentFiles(segment, settings: settings, directory: path, name: name)
     }
 
+    /// Writes segment `name`: segment `source`'s documents with the clustered layout `settings`
+    /// give a segment of its size (none when they give it none), for a later commit to name in
+    /// place of `source` (``IndexWriter/changeLayout(to:)``). Its other files, and the deletion
+    /// file of `generation`, are `source`'s under a second name (hard links: no byte is copied,
+    /// and the old name's removal by that commit frees nothing they share). The clusters file is
+    /// built from the mapped postings with its scratch files in `path`. Removes what it made when
+    /// it fails.
+    public static func relayoutSegment(_ segment: Segment, from source: String, generation: Int?, to name: String,
+                                       settings: IndexSettings, in path: String) throws -> IndexMeta.SegmentMeta {
+        let kinds = SegmentFiles.present(ranges: settings.rangeSize > 0, frequencies: settings.text != nil)
+        var links = kinds.map { (path + "/" + source + "." + $0.suffix, path + "/" + name + "." + $0.suffix) }
+        if let generation {
+            links.append((path + "/" + Deletions.fileName(segment: source, generation: generation),
+                          path + "/" + Deletions.fileName(segment: name, generation: generation)))
+        }
+        do {
+            for (existing, new) in links { try Posix.hardLink(existing, new) }
+            if settings.hasClusters(documents: segment.documentCount), let clustered = settings.clustered {
+                try ClusteredIndex.write(segment.postings, documentCount: segment.documentCount, settings: clustered,
+                                         to: path + "/" + name + "." + SegmentFiles.clusters.suffix, spillDirectory: path)
+            }
+        } catch {
+            removeSegmentFiles(path, name: name)
+            throw error
+        }
+        return segmentMeta(name, segment)
+    }
+
     /// Removes every file of segment `name` (an abandoned merge's output).
     public static func removeSegmentFiles(_ path: String, name: String) {
         for file in (try? Posix.listDirectory(path)) ?? [] where file.hasPrefix(name + ".") {

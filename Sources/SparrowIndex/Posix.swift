@@ -51,6 +51,11 @@ enum Posix {
         return names.sorted()
     }
 
+    /// Gives the file at `existing` a second name, `path` (a hard link: no byte is copied).
+    static func hardLink(_ existing: String, _ path: String) throws {
+        guard link(existing, path) == 0 else { throw ioError("link to \(existing)", path) }
+    }
+
     /// Creates `path` and any missing parents (`mkdir -p`).
     static func makeDirectory(_ path: String) throws {
         if mkdir(path, 0o755) == 0 || errno == EEXIST { return }

@@ -38,7 +38,7 @@ struct SparrowCommand: AsyncParsableCommand {
 
               sparrow serve --data /tmp/sparrow-data
             """,
-        subcommands: [IndexCommand.self, AddCommand.self, DeleteCommand.self, CompactCommand.self, ServeCommand.self, StressWriteCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
+        subcommands: [IndexCommand.self, AddCommand.self, DeleteCommand.self, CompactCommand.self, RelayoutCommand.self, ServeCommand.self, StressWriteCommand.self, SearchCommand.self, EvalCommand.self, EncodeCommand.self, AnalyzeCommand.self, BenchCommand.self,
                       InfoCommand.self, CheckCommand.self]
     )
 }
@@ -187,8 +187,8 @@ struct LayoutOptions: ParsableArguments {
         case inverted, clustered
     }
 
-    @Option(name: .long, help: "inverted (posting lists only; exact search) or clustered (adds Seismic-style blocks with summaries and a forward index, for approximate search with --recall).")
-    var layout: Layout = .inverted
+    @Option(name: .long, help: "inverted (posting lists only; exact search; the default) or clustered (adds Seismic-style blocks with summaries and a forward index, for approximate search with --recall).")
+    var layout: Layout?
 
     @Option(name: .long, help: "clustered: how lists are cut into blocks: random-centroids (Seismic's) or leaders (documents sorted by their heaviest other terms).")
     var clusterMethod: ClusterSettings.Method = ClusterSettings().method

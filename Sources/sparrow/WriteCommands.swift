@@ -187,6 +187,47 @@ struct CompactCommand: ParsableCommand {
     }
 }
 
+struct RelayoutCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relayout",
+        abstract: "Rebuild the clustered layout of a collection's segments with new settings, or drop it.",
+        discussion: """
+            Keeps the documents, postings and deletions (the new segment files are hard links to the
+            old), builds each segment's clusters file with the layout options given (--layout
+            inverted drops the layout), and records the settings for later flushes and merges. One
+            commit replaces the old segments; until then the collection is as it was. The disk needs
+            room for the new clusters files and the build's scratch files beside the old ones; to
+            make room first, drop the layout and then build the new one.
+
+            Example:
+              sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-relayout
+              sparrow relayout /tmp/toy-relayout --layout clustered --cluster-min-documents 0 --postings-per-term 2
+              sparrow search --index /tmp/toy-relayout --query '{"manhattan": 1.5, "project": 1.0}' --recall 0.95 -k 3
+              sparrow relayout /tmp/toy-relayout --layout inverted
+            """
+    )
+
+    @OptionGroup var location: IndexLocation
+    @OptionGroup(title: "The new layout") var layout: LayoutOptions
+
+    func validate() throws {
+        if layout.layout == nil { throw ValidationError("give the new layout: --layout clustered (with its options) or --layout inverted (none).") }
+    }
+
+    func run() throws {
+        let dir = location.directory
+        try reportingErrors {
+            let collection = try IndexWriter.open(at: dir)
+            try collection.changeLayout(to: layout.settings)
+            try collection.close()
+            let snapshot = collection.snapshot
+            print("relaid out \(dir): \(snapshot.segmentCount) segment(s), \(snapshot.documentCount) documents; "
+                + (snapshot.settings.clustered == nil ? "no clustered layout"
+                   : "clustered layout in \(snapshot.clusteredSegmentCount) segment(s)"))
+        }
+    }
+}
+
 extension IndexWriter {
     /// Opens the collection at `path`, creating it with `collection`'s settings when absent;
     /// prints what opening repaired.
