@@ -391,13 +391,13 @@ public final class IndexWriter: @unchecked Sendable {
     /// try writer.close()
     /// ```
     public func changeLayout(to clustered: ClusterSettings?) throws {
-        if let problem = clustered?.problem { throw IndexError(.invalidArgument, path: path, problem) }
         merges.wait()
         try writeLock.withLock { _ in
             try requireOpen()
-            try commitLocked(merging: false)
             var changed = settings
             changed.clustered = clustered
+            if let problem = changed.problem { throw IndexError(.invalidArgument, path: path, problem) }
+            try commitLocked(merging: false)
             var next = entries
             var made: [String] = []
             do {

@@ -105,5 +105,11 @@ struct RelayoutTests {
         #expect(throws: IndexError.self) { try writer.changeLayout(to: ClusterSettings(blockFraction: 0)) }
         #expect(Self.segmentFiles(dir + "/c") == before && writer.collectionSettings.clustered == nil)
         try writer.close()
+
+        let text = try IndexWriter.open(at: dir + "/text", creating: IndexSettings(text: TextWeighting(analyzer: .english, bm25: BM25())),
+                                        options: Self.options)
+        #expect(throws: IndexError.self) { try text.changeLayout(to: ClusterSettings()) }
+        #expect(text.collectionSettings.clustered == nil)
+        try text.close()
     }
 }
