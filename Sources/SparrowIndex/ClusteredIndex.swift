@@ -26,8 +26,12 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// How blocks are formed.
     public var method: Method
     /// Postings kept per term, heaviest first (static pruning); 0 keeps every posting, and nil
-    /// picks ``automaticPostings(documents:)`` for each segment.
+    /// picks ``automaticPostings(documents:rule:)`` for each segment.
     public var postingsPerTerm: Int?
+    /// The rule by which ``automaticPostings(documents:rule:)`` picks the postings kept per term
+    /// when ``postingsPerTerm`` is nil: ``currentPostingsRule`` for new settings; settings recorded
+    /// before the rule had a number decode as 1, so that their files are rebuilt as they were.
+    public var postingsRule: Int
     /// The share of each list's weight mass kept (heaviest postings first, within
     /// ``postingsPerTerm``); 1 keeps them all.
     public var postingMass: Double
@@ -67,9 +71,11 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
 
     public init(method: Method = .randomCentroids, postingsPerTerm: Int? = nil, postingMass: Double = 1,
                 blockFraction: Double = 0.1, summaryMass: Double = 0.8, assignmentTerms: Int = 15,
-                kMeansRounds: Int = 3, seed: UInt64 = 42, minDocuments: Int = 10_000, summariesByTerm: Bool = true) {
+                kMeansRounds: Int = 3, seed: UInt64 = 42, minDocuments: Int = 10_000, summariesByTerm: Bool = true,
+                postingsRule: Int = ClusterSettings.currentPostingsRule) {
         self.method = method
         self.postingsPerTerm = postingsPerTerm
+        self.postingsRule = postingsRule
         self.postingMass = postingMass
         self.blockFraction = blockFraction
         self.summaryMass = summaryMass
@@ -80,8 +86,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         self.summariesByTerm = summariesByTerm
     }
 
-    /// Decodes settings recorded by any version (`summariesByTerm` and `kMeansRounds` are absent
-    /// before they existed: such files store summaries by block, of random-centroid blocks).
+    /// Decodes settings recorded by any version (`summariesByTerm`, `kMeansRounds` and
+    /// `postingsRule` are absent before they existed: such files store summaries by block, of
+    /// random-centroid blocks, keeping postings by rule 1).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(method: try c.decode(Method.self, forKey: .method),
@@ -93,7 +100,8 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
                   kMeansRounds: try c.decodeIfPresent(Int.self, forKey: .kMeansRounds) ?? 0,
                   seed: try c.decode(UInt64.self, forKey: .seed),
                   minDocuments: try c.decode(Int.self, forKey: .minDocuments),
-                  summariesByTerm: try c.decodeIfPresent(Bool.self, forKey: .summariesByTerm) ?? false)
+                  summariesByTerm: try c.decodeIfPresent(Bool.self, forKey: .summariesByTerm) ?? false,
+                  postingsRule: try c.decodeIfPresent(Int.self, forKey: .postingsRule) ?? 1)
     }
 
     /// Settings under which the clustered search returns exactly what exhaustive search returns
@@ -106,16 +114,26 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// The most rounds of k-means a layout may ask for.
     public static let maxKMeansRounds = 100
 
-    /// The postings kept per term when ``postingsPerTerm`` is nil: 2 000 plus 0.05 % of the
-    /// segment's documents (OpenSearch's 0.0005 × documents, with a floor so that small segments
-    /// keep enough of each list).
-    public static func automaticPostings(documents: Int) -> Int {
-        2_000 + documents / 2_000
+    /// The rule of new settings (``postingsRule``).
+    public static let currentPostingsRule = 2
+
+    /// The postings kept per term when ``postingsPerTerm`` is nil, by `rule`:
+    /// - 1: 2 000 plus 0.05 % of the segment's documents (OpenSearch's 0.0005 × documents, with a
+    ///   floor so that small segments keep enough of each list): 2 500 at 1M documents, 7 000 at
+    ///   10M;
+    /// - 2 (current): the same up to 1M documents, then 1 more for every 1 800 documents beyond:
+    ///   12 000 at 10M. With rule 1's 7 000, no knobs reached recall@10 0.95 at 10M (0.947 with
+    ///   every query term); with 12 000, a query cut of 6 reached 0.956 (BENCHMARKS.md, "Tenth
+    ///   run"). Larger lists are cut into blocks at a cost that grows with the square of their
+    ///   length: the 10M layout took 1.6× rule 1's time.
+    public static func automaticPostings(documents: Int, rule: Int = currentPostingsRule) -> Int {
+        let base = 2_000 + documents / 2_000
+        return rule == 1 ? base : base + max(0, documents - 1_000_000) / 1_800
     }
 
     /// The postings kept per term in a segment of `documents` documents (0: all).
     public func postingsKept(documents: Int) -> Int {
-        postingsPerTerm ?? Self.automaticPostings(documents: documents)
+        postingsPerTerm ?? Self.automaticPostings(documents: documents, rule: postingsRule)
     }
 
     /// The blocks random centroids cut a list of `kept` postings into (at least one).
@@ -138,6 +156,9 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// A sentence naming the first invalid setting, or nil when all are valid.
     public var problem: String? {
         if let n = postingsPerTerm, n < 0 { return "postings per term must be 0 (all) or more, not \(n)" }
+        if !(1...Self.currentPostingsRule).contains(postingsRule) {
+            return "the rule of the automatic postings per term must be between 1 and \(Self.currentPostingsRule), not \(postingsRule)"
+        }
         if !(postingMass > 0 && postingMass <= 1) { return "posting mass must be in (0, 1], not \(postingMass)" }
         if !(blockFraction > 0 && blockFraction <= 1) { return "block fraction must be in (0, 1], not \(blockFraction)" }
         if !(summaryMass > 0 && summaryMass <= 1) { return "summary mass must be in (0, 1], not \(summaryMass)" }

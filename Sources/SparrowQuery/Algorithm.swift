@@ -117,7 +117,7 @@ extension Segment {
                              into: &top, scratch: scratch, alpha: approximation.alpha)
         case .clustered:
             clusteredSearch(clusters!, query: query, termCount: termCount, documentCount: documentCount,
-                            approximation: approximation, into: &top, scratch: scratch)
+                            approximation: approximation.forSegment(documents: documentCount), into: &top, scratch: scratch)
         }
     }
 

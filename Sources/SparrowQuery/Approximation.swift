@@ -24,13 +24,40 @@ public struct Approximation: Sendable, Equatable, Codable {
     /// were measured on, since a clustered layout's static pruning loses more of a larger
     /// segment's lists.
     public var exactAbove: Int?
+    /// On segments of more than ``LargerSegments/above`` documents, a clustered search takes the
+    /// ``LargerSegments/queryCut`` heaviest query terms instead of ``queryCut`` (nil: ``queryCut``
+    /// everywhere). The 0.95 preset sets it: a larger segment's layout keeps a smaller share of
+    /// each list, so the same recall needs more of the query's terms.
+    public var largerSegments: LargerSegments?
 
-    public init(queryCut: Int? = nil, heapFactor: Float = 1, alpha: Float = 1, beta: Float = 1, exactAbove: Int? = nil) {
+    /// The query cut of segments above a size (``Approximation/largerSegments``).
+    public struct LargerSegments: Sendable, Equatable, Codable {
+        public var above: Int
+        public var queryCut: Int
+
+        public init(above: Int, queryCut: Int) {
+            self.above = above
+            self.queryCut = queryCut
+        }
+    }
+
+    public init(queryCut: Int? = nil, heapFactor: Float = 1, alpha: Float = 1, beta: Float = 1, exactAbove: Int? = nil,
+                largerSegments: LargerSegments? = nil) {
         self.queryCut = queryCut
         self.heapFactor = heapFactor
         self.alpha = alpha
         self.beta = beta
         self.exactAbove = exactAbove
+        self.largerSegments = largerSegments
+    }
+
+    /// The knobs a segment of `documents` documents is searched with: these, with the query cut
+    /// of ``largerSegments`` when the segment is larger than its bound.
+    public func forSegment(documents: Int) -> Approximation {
+        guard let larger = largerSegments, documents > larger.above else { return self }
+        var knobs = self
+        knobs.queryCut = larger.queryCut
+        return knobs
     }
 
     /// Whether a segment of `documents` documents is searched exactly (``exactAbove``).
@@ -55,9 +82,9 @@ public struct Approximation: Sendable, Equatable, Codable {
     /// The recall floors with a measured preset.
     public static let presetRecalls: [Double] = [0.90, 0.95, 0.99]
 
-    /// The largest segment the presets' knobs were measured to hold their floors on (the 1M
+    /// The largest segment the presets' knobs were measured to hold their floors on (the 10M
     /// scale-up); larger segments are searched exactly under a preset.
-    public static let presetMaxDocuments = 1_000_000
+    public static let presetMaxDocuments = 10_000_000
 
     /// The algorithm and knobs that held recall@10 of at least `recall` against exhaustive search
     /// on the default layout (``ClusterSettings`` defaults) in the measurements of BENCHMARKS.md
@@ -69,14 +96,17 @@ public struct Approximation: Sendable, Equatable, Codable {
     /// the exact default's own latency (its static pruning keeps 2 500 postings per term), so
     /// exhaustive term-at-a-time is the faster way to hold that floor.
     ///
-    /// Segments of more than ``presetMaxDocuments`` documents are searched exactly: at 10M
-    /// documents the default layout keeps 7 000 postings per term, a smaller share of each list,
-    /// and no knobs reached recall@10 0.95 on it (0.947 with every query term); the 0.95 preset's
-    /// knobs gave 0.896 and the 0.90 preset's 0.872 (BENCHMARKS.md, "Ninth run").
+    /// On the 10M scale-up, with the layout's default 12 000 postings per term, a query cut of 4
+    /// gave recall@10 0.924 and 5 gave 0.944, so the 0.95 preset takes 6 query terms (0.956) on
+    /// segments of more than 1M documents (BENCHMARKS.md, "Tenth run"). Segments of more than
+    /// ``presetMaxDocuments`` documents are searched exactly. The floors hold on the default
+    /// layout: with fewer postings per term (the 7 000 of layouts built before
+    /// ``ClusterSettings/postingsRule`` 2, say) no knobs reached 0.95 at 10M.
     public static func preset(recall: Double) -> (algorithm: Algorithm, approximation: Approximation)? {
         switch recall {
         case 0.90: return (.clustered, Approximation(queryCut: 4, heapFactor: 1, exactAbove: presetMaxDocuments))
-        case 0.95: return (.clustered, Approximation(queryCut: 5, heapFactor: 1, exactAbove: presetMaxDocuments))
+        case 0.95: return (.clustered, Approximation(queryCut: 5, heapFactor: 1, exactAbove: presetMaxDocuments,
+                                                     largerSegments: LargerSegments(above: 1_000_000, queryCut: 6)))
         case 0.99: return (.exhaustiveTAAT, .exact)
         default: return nil
         }
@@ -86,6 +116,10 @@ public struct Approximation: Sendable, Equatable, Codable {
     public var problem: String? {
         if let c = queryCut, c < 1 { return "query cut must be at least 1, not \(c)" }
         if let n = exactAbove, n < 0 { return "the largest approximately searched segment cannot be negative, not \(n)" }
+        if let larger = largerSegments {
+            if larger.above < 0 { return "the size above which segments take another query cut cannot be negative, not \(larger.above)" }
+            if larger.queryCut < 1 { return "the query cut of larger segments must be at least 1, not \(larger.queryCut)" }
+        }
         if !(heapFactor.isFinite && heapFactor > 0) { return "heap factor must be a positive number, not \(heapFactor)" }
         if !(alpha > 0 && alpha <= 1) { return "alpha must be in (0, 1], not \(alpha)" }
         if !(beta > 0 && beta <= 1) { return "beta must be in (0, 1], not \(beta)" }

@@ -215,7 +215,7 @@ enum OpenAPIDocument {
         "reorder": {"type": "boolean"},
         "layout": {"type": "string", "enum": ["inverted", "clustered"], "default": "inverted", "description": "clustered adds Seismic-style blocks with summaries and a forward index to segments of at least clustered.min_documents documents, for approximate search (not for text collections)"},
         "clustered": {"type": "object", "additionalProperties": false, "description": "With layout clustered: how its segments are built", "properties": {
-          "postings_per_term": {"type": "integer", "minimum": 0, "description": "Postings kept per term, heaviest first (0: all; default 2000 + documents/2000)"},
+          "postings_per_term": {"type": "integer", "minimum": 0, "description": "Postings kept per term, heaviest first (0: all; default 2000 + documents/2000, plus 1 per 1800 documents beyond 1M: 2500 at 1M, 12000 at 10M)"},
           "block_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.1},
           "summary_mass": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.8},
           "k_means_rounds": {"type": "integer", "minimum": 0, "maximum": 100, "default": 3, "description": "Rounds of k-means refining the random centroids of each list's blocks (0: Seismic's assignment)"},

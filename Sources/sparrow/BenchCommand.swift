@@ -129,6 +129,7 @@ struct BenchCommand: ParsableCommand {
     static func describe(_ a: Approximation) -> String {
         var words: [String] = []
         if let c = a.queryCut { words.append("query-cut=\(c)") }
+        if let larger = a.largerSegments { words.append("query-cut=\(larger.queryCut) above \(larger.above) documents") }
         if a.heapFactor != 1 { words.append("heap-factor=\(a.heapFactor)") }
         if a.alpha != 1 { words.append("alpha=\(a.alpha)") }
         if a.beta != 1 { words.append("beta=\(a.beta)") }

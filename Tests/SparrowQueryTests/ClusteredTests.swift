@@ -133,6 +133,57 @@ struct ClusteredTests {
         #expect(Approximation(exactAbove: -1).problem != nil)
     }
 
+    @Test("the 0.95 preset takes more query terms on segments above its size bound, and the others' knobs on smaller ones")
+    func presetQueryCutBySegmentSize() throws {
+        let c = Self.corpus(seed: 4)
+        let index = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        let (algorithm, knobs) = try SearchIndex.preset(recall: 0.95)
+        let larger = try #require(knobs.largerSegments)
+        #expect(larger.queryCut > knobs.queryCut! && larger.above < Approximation.presetMaxDocuments)
+        #expect(knobs.forSegment(documents: larger.above) == knobs)
+        #expect(knobs.forSegment(documents: larger.above + 1).queryCut == larger.queryCut)
+        // On this corpus: a bound below its size gives the larger segments' query cut, one at its
+        // size the preset's own, each answering as those knobs do without the bound.
+        func answers(_ a: Approximation) throws -> [[SearchHit]] {
+            try c.queries.map { try index.search($0, k: 10, algorithm: algorithm, approximation: a) }
+        }
+        var coarse = knobs
+        coarse.queryCut = 1
+        var fine = Approximation(queryCut: 3)
+        fine.exactAbove = coarse.exactAbove
+        coarse.largerSegments = .init(above: c.documents.count - 1, queryCut: 3)
+        let viaLarger = try answers(coarse)
+        #expect(viaLarger == (try answers(fine)))
+        coarse.largerSegments = .init(above: c.documents.count, queryCut: 3)
+        let viaOwn = try answers(coarse)
+        #expect(viaOwn == (try answers(Approximation(queryCut: 1))))
+        #expect(viaOwn != viaLarger)
+        #expect(Approximation(largerSegments: .init(above: -1, queryCut: 2)).problem != nil)
+        #expect(Approximation(largerSegments: .init(above: 10, queryCut: 0)).problem != nil)
+    }
+
+    @Test("automatic postings per term: rule 1 as recorded before rules had numbers, rule 2 for new settings")
+    func automaticPostingsRules() throws {
+        // Rule 1: 2 000 + documents / 2 000 at every size; rule 2: the same up to 1M documents,
+        // then one more per 1 800 documents beyond.
+        for documents in [0, 30_000, 999_999, 1_000_000] {
+            #expect(ClusterSettings.automaticPostings(documents: documents, rule: 2)
+                == ClusterSettings.automaticPostings(documents: documents, rule: 1))
+        }
+        #expect(ClusterSettings.automaticPostings(documents: 10_000_000, rule: 1) == 7_000)
+        #expect(ClusterSettings.automaticPostings(documents: 10_000_000, rule: 2) == 12_000)
+        #expect(ClusterSettings().postingsRule == ClusterSettings.currentPostingsRule)
+        #expect(ClusterSettings().postingsKept(documents: 10_000_000) == 12_000)
+        // Settings recorded without a rule decode as rule 1; new ones keep theirs.
+        var fields = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(ClusterSettings())) as? [String: Any])
+        #expect(fields.removeValue(forKey: "postingsRule") != nil)
+        let old = try JSONDecoder().decode(ClusterSettings.self, from: try JSONSerialization.data(withJSONObject: fields))
+        #expect(old.postingsRule == 1 && old.postingsKept(documents: 10_000_000) == 7_000)
+        let again = try JSONDecoder().decode(ClusterSettings.self, from: try JSONEncoder().encode(ClusterSettings()))
+        #expect(again == ClusterSettings())
+        #expect(ClusterSettings(postingsRule: 0).problem != nil && ClusterSettings(postingsRule: 3).problem != nil)
+    }
+
     @Test("approximation visits fewer blocks and reads fewer documents than the exact knobs")
     func approximationPrunes() throws {
         let c = Self.corpus(seed: 4)
