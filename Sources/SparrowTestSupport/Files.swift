@@ -111,6 +111,17 @@ public func listDirectory(_ path: String) -> [String] {
     return names.sorted()
 }
 
+/// The bytes of the segment and deletion files of the index at `dir`, by name from its first dot
+/// on (`.postings`, `.clusters`, `.1.del`, …), so that indexes whose segments have other names
+/// compare file by file.
+public func segmentFiles(_ dir: String) -> [String: [UInt8]] {
+    var out: [String: [UInt8]] = [:]
+    for name in listDirectory(dir) where name.hasPrefix("seg-") {
+        out[String(name.drop { $0 != "." })] = readFileBytes(dir + "/" + name)
+    }
+    return out
+}
+
 /// A `.safetensors` file: the 8-byte little-endian length of `header` (its JSON), the header,
 /// then the raw tensor bytes.
 public func safetensorsFile(header: String, data: [UInt8]) -> [UInt8] {

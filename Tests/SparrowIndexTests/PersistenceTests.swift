@@ -180,11 +180,11 @@ struct PersistenceTests {
         var rounds = settings
         rounds.kMeansRounds = ClusterSettings().kMeansRounds
         try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: rounds)).write(to: dir + "/rounds")
-        let expected = StreamingMergeTests.files(path)
+        let expected = segmentFiles(path)
         #expect(expected.count == 4)
-        #expect(StreamingMergeTests.files(dir + "/memory") == expected)
-        #expect(StreamingMergeTests.files(dir + "/parts") == expected)
-        #expect(StreamingMergeTests.files(dir + "/rounds")[".clusters"] != expected[".clusters"])
+        #expect(segmentFiles(dir + "/memory") == expected)
+        #expect(segmentFiles(dir + "/parts") == expected)
+        #expect(segmentFiles(dir + "/rounds")[".clusters"] != expected[".clusters"])
         let fresh = try SearchIndex.open(at: dir + "/memory")
         for query in queries {
             for approximation in [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1)] {
@@ -209,10 +209,6 @@ struct PersistenceTests {
         defer { removeTree(dir) }
         let fresh = try SearchIndex.build(fromVectorFile: toy, options: options)
         try fresh.write(to: dir + "/rewritten")
-        func segmentFiles(_ d: String) -> [String: [UInt8]] {
-            Dictionary(uniqueKeysWithValues: listDirectory(d).filter { $0.hasPrefix("seg-") }
-                .map { (String($0.drop { $0 != "." }), readFileBytes(d + "/" + $0)) })
-        }
         #expect(segmentFiles(built).count == 4 && segmentFiles(dir + "/rewritten") == segmentFiles(built))
 
         // The live one: the toy documents, then the first three queries upserted as documents

@@ -26,13 +26,6 @@ struct StreamingMergeTests {
         }
     }
 
-    static func files(_ dir: String) -> [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
-        for name in listDirectory(dir) where name.hasPrefix("seg-") {
-            out[String(name.drop { $0 != "." })] = readFileBytes(dir + "/" + name)
-        }
-        return out
-    }
 
     @Test("a merge streamed into files writes the bytes the in-memory merge writes, for any range window",
           arguments: [IndexSettings(BuildOptions()), IndexSettings(BuildOptions(blockSize: 3, rangeSize: 5)),
@@ -44,16 +37,16 @@ struct StreamingMergeTests {
         let views = try Self.segments(c, parts: 4)
         try IndexDirectory.write(try SegmentMerger.merge(views, settings: settings), settings: settings, to: dir + "/memory")
         try IndexDirectory.write(merging: views, settings: settings, to: dir + "/streamed")
-        let expected = Self.files(dir + "/memory")
+        let expected = segmentFiles(dir + "/memory")
         #expect(expected.count == (settings.rangeSize > 0 || settings.clustered != nil ? 4 : 3))
-        #expect(Self.files(dir + "/streamed") == expected)
+        #expect(segmentFiles(dir + "/streamed") == expected)
         for window in [1, 7, 100] {
             let out = dir + "/window-\(window)"
             #expect(mkdir(out, 0o755) == 0)
             let meta = try #require(try SegmentMerger.write(views, settings: settings, directory: out, name: "seg-0000000000000001",
                                                             rangeWindowPostings: window))
             #expect(meta.documents == views.reduce(0) { $0 + $1.liveCount })
-            #expect(Self.files(out) == expected, "range window \(window)")
+            #expect(segmentFiles(out) == expected, "range window \(window)")
             // The clustered layout's scratch files (SpillStorage) are gone with the build.
             #expect(listDirectory(out).count == expected.count)
         }

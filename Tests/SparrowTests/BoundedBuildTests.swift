@@ -5,14 +5,6 @@ import Testing
 /// Builds that write parts within a memory budget and merge them (`sparrow index --memory`)
 /// against the all-in-memory build of the same input.
 struct BoundedBuildTests {
-    /// The segment files of the index at `dir`, by suffix.
-    static func segmentFiles(_ dir: String) -> [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
-        for name in listDirectory(dir) where name.hasPrefix("seg-") {
-            out[String(name.drop { $0 != "." })] = readFileBytes(dir + "/" + name)
-        }
-        return out
-    }
 
     static func vectorFile(_ dir: String, documents: Int = 900) -> (path: String, corpus: RandomCorpus) {
         let corpus = RandomCorpus(seed: 41, documentCount: documents, vocabularySize: 500, termsPerDocument: 1...60,
@@ -48,8 +40,8 @@ struct BoundedBuildTests {
         let meta = try SearchIndex.build(fromVectorFile: input, to: dir + "/parts", options: options, memory: 64 << 10,
                                          progress: { documentsSeen.append($0.documents) })
         #expect(meta.documents == corpus.documents.count && meta.segments.count == 1)
-        let expected = Self.segmentFiles(dir + "/memory")
-        #expect(!expected.isEmpty && Self.segmentFiles(dir + "/parts") == expected)
+        let expected = segmentFiles(dir + "/memory")
+        #expect(!expected.isEmpty && segmentFiles(dir + "/parts") == expected)
         #expect(documentsSeen.last == corpus.documents.count)
         // The parts are gone; only the merged segment's files, meta.json and nothing else remain.
         #expect(listDirectory(dir + "/parts").count == expected.count + 1)
@@ -63,7 +55,7 @@ struct BoundedBuildTests {
         let input = Self.textFile(dir)
         try SearchIndex.build(fromTextFile: input).write(to: dir + "/memory")
         try SearchIndex.build(fromTextFile: input, to: dir + "/parts", memory: 64 << 10)
-        #expect(Self.segmentFiles(dir + "/parts") == Self.segmentFiles(dir + "/memory"))
+        #expect(segmentFiles(dir + "/parts") == segmentFiles(dir + "/memory"))
         #expect(try SearchIndex.meta(at: dir + "/parts").text == SearchIndex.meta(at: dir + "/memory").text)
         let parts = try SearchIndex.open(at: dir + "/parts")
         let memory = try SearchIndex.open(at: dir + "/memory")
@@ -78,7 +70,7 @@ struct BoundedBuildTests {
         defer { removeTree(dir) }
         let (input, corpus) = Self.vectorFile(dir)
         try SearchIndex.build(fromVectorFile: input, to: dir + "/index")
-        let before = Self.segmentFiles(dir + "/index")
+        let before = segmentFiles(dir + "/index")
         var records = corpus.documents
         records[850].id = records[3].id
         writeFile(dir + "/dup.jsonl", jsonLines(records))
@@ -92,7 +84,7 @@ struct BoundedBuildTests {
         #expect(throws: InputError.self) {
             try SearchIndex.build(fromVectorFile: dir + "/bad.jsonl", to: dir + "/index", memory: 64 << 10)
         }
-        #expect(Self.segmentFiles(dir + "/index") == before)
+        #expect(segmentFiles(dir + "/index") == before)
         #expect(listDirectory(dir + "/index").count == before.count + 1)
     }
 }

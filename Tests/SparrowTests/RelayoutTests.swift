@@ -23,15 +23,6 @@ struct RelayoutTests {
         return writer
     }
 
-    /// The bytes of each file of the collection's one segment, by suffix (`postings`, `clusters`, `3.del`, …).
-    static func segmentFiles(_ dir: String) -> [String: [UInt8]] {
-        var files: [String: [UInt8]] = [:]
-        for name in listDirectory(dir) where name.hasPrefix("seg-") {
-            files[String(name[name.index(after: name.firstIndex(of: ".")!)...])] = readFileBytes(dir + "/" + name)
-        }
-        return files
-    }
-
     @Test("a relaid-out segment has the files a fresh build with the new settings writes, and its deletions")
     func sameFilesAsAFreshBuild() throws {
         let dir = makeTemporaryDirectory()
@@ -42,25 +33,25 @@ struct RelayoutTests {
         try fresh.close()
 
         let writer = try Self.collection(at: dir + "/c", clustered: nil, deleted: deleted)
-        let before = Self.segmentFiles(dir + "/c")
-        #expect(before["clusters"] == nil)
+        let before = segmentFiles(dir + "/c")
+        #expect(before[".clusters"] == nil)
         try writer.changeLayout(to: pruned)
         #expect(writer.collectionSettings.clustered == pruned)
         #expect(writer.snapshot.clusteredSegmentCount == 1)
         #expect(writer.snapshot.documentCount == Self.corpus.documents.count - deleted.count)
-        let after = Self.segmentFiles(dir + "/c")
-        let expected = Self.segmentFiles(dir + "/fresh")
+        let after = segmentFiles(dir + "/c")
+        let expected = segmentFiles(dir + "/fresh")
         #expect(Set(after.keys) == Set(expected.keys), "\(after.keys.sorted()) against \(expected.keys.sorted())")
         for (suffix, bytes) in expected {
             #expect(after[suffix] == bytes, "\(suffix) differs from the fresh build's")
         }
         // The old segment's names are gone; postings and deletions are the same bytes as before.
-        #expect(after["postings"] == before["postings"] && after["1.del"] == before["1.del"] && after["1.del"] != nil)
+        #expect(after[".postings"] == before[".postings"] && after[".1.del"] == before[".1.del"] && after[".1.del"] != nil)
 
         // Dropped again: no clusters file, the clustered algorithm searches exactly.
         try writer.changeLayout(to: nil)
         #expect(writer.collectionSettings.clustered == nil && writer.snapshot.clusteredSegmentCount == 0)
-        #expect(Self.segmentFiles(dir + "/c") == before)
+        #expect(segmentFiles(dir + "/c") == before)
         try writer.close()
         let report = SearchIndex.check(at: dir + "/c")
         #expect(report.isSound, "\(report.problems)")
@@ -101,9 +92,9 @@ struct RelayoutTests {
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
         let writer = try Self.collection(at: dir + "/c", clustered: nil)
-        let before = Self.segmentFiles(dir + "/c")
+        let before = segmentFiles(dir + "/c")
         #expect(throws: IndexError.self) { try writer.changeLayout(to: ClusterSettings(blockFraction: 0)) }
-        #expect(Self.segmentFiles(dir + "/c") == before && writer.collectionSettings.clustered == nil)
+        #expect(segmentFiles(dir + "/c") == before && writer.collectionSettings.clustered == nil)
         try writer.close()
 
         let text = try IndexWriter.open(at: dir + "/text", creating: IndexSettings(text: TextWeighting(analyzer: .english, bm25: BM25())),
