@@ -194,6 +194,53 @@ struct PersistenceTests {
         }
     }
 
+    @Test("a clustered index from the release before the postings rule opens as rule 1, passes check, answers as this build's, and is rewritten byte for byte")
+    func clusteredBeforePostingsRule() throws {
+        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
+        let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
+        let path = repositoryRoot + "/Tests/Fixtures/format-v3-clustered-kmeans"
+        // Its meta.json records k-means rounds but no `postingsRule`, which decodes as rule 1.
+        #expect(!String(decoding: readFileBytes(path + "/meta.json"), as: UTF8.self).contains("postingsRule"))
+        let settings = try #require(try SearchIndex.meta(at: path).clustered)
+        #expect(settings.postingsRule == 1 && settings.postingsPerTerm == nil && settings.kMeansRounds == ClusterSettings().kMeansRounds)
+        let old = try SearchIndex.open(at: path)
+        #expect(old.clusteredSegmentCount == 1)
+        #expect(SearchIndex.check(at: path).isSound, "\(SearchIndex.check(at: path).problems)")
+        // This build writes the same files with these settings (in memory and through the spilling
+        // merge), and with the current rule too: the rules keep the same postings below 1M documents.
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        var current = settings
+        current.postingsRule = ClusterSettings.currentPostingsRule
+        #expect(current == ClusterSettings(minDocuments: 0))
+        try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: settings)).write(to: dir + "/memory")
+        try SearchIndex.build(fromVectorFile: toy, to: dir + "/parts", options: BuildOptions(clustered: settings), memory: 64 << 10)
+        try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: current)).write(to: dir + "/current")
+        let expected = segmentFiles(path)
+        #expect(expected.count == 4)
+        for built in ["memory", "parts", "current"] {
+            #expect(segmentFiles(dir + "/" + built) == expected, "\(built)")
+        }
+        let fresh = try SearchIndex.open(at: dir + "/current")
+        let preset = try #require(Approximation.preset(recall: 0.95)).approximation
+        for query in queries {
+            for approximation in [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1), preset] {
+                #expect(try old.search(query, k: 5, algorithm: .clustered, approximation: approximation)
+                        == fresh.search(query, k: 5, algorithm: .clustered, approximation: approximation), "\(query.id)")
+            }
+        }
+        // A writer opened on a copy relays it out with the current defaults: the rule is recorded,
+        // and the files stay the same bytes.
+        #expect(mkdir(dir + "/copy", 0o755) == 0)
+        for name in listDirectory(path) { writeFile(dir + "/copy/" + name, readFileBytes(path + "/" + name)) }
+        let writer = try IndexWriter.open(at: dir + "/copy")
+        try writer.changeLayout(to: current)
+        try writer.close()
+        #expect(try SearchIndex.meta(at: dir + "/copy").clustered?.postingsRule == ClusterSettings.currentPostingsRule)
+        #expect(segmentFiles(dir + "/copy") == expected)
+        #expect(SearchIndex.check(at: dir + "/copy").isSound)
+    }
+
     @Test("indexes the previous release wrote (format 3: one segment; two segments with deletions) open and answer, and this build writes the same bytes")
     func formatVersion3() throws {
         let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
