@@ -1562,13 +1562,6 @@ public struct ClusteredIndex: @unchecked Sendable {
                 if let problem { throw IndexError.corrupt(path: path, problem) }
             }
         }
-        // Searches read these at scattered places, per candidate or per block: in 2 MiB pages,
-        // and read in now unless they would take more than half the machine's memory.
-        let scattered = [SegmentFiles.compactRecords, SegmentFiles.clusterBlockDocs, SegmentFiles.clusterBlockRecords,
-                         SegmentFiles.clusterBlockOffsets, SegmentFiles.termSummaryRuns, SegmentFiles.termSummaryTerms16,
-                         SegmentFiles.termSummaryTerms32, SegmentFiles.summaryScales]
-            + (c.blockRecords == nil ? [SegmentFiles.compactOffsets] : [])
-        file.adviseHugePages(scattered, preload: file.byteCount(of: scattered) <= Posix.physicalMemory / 2)
         return c
     }
 }

@@ -417,49 +417,6 @@ final class MappedFile: @unchecked Sendable {
         if let base { madvise(UnsafeMutableRawPointer(mutating: base), length, MADV_DONTNEED) }
     }
 
-    /// Asks the kernel to keep sections `tags` in memory in 2 MiB pages and to map them so, for
-    /// sections that searches read at scattered places; with `preload`, also reads them in now.
-    ///
-    /// Why: a clustered search reads one compact record per candidate, thousands per query, each
-    /// on another 4 KiB page of a section of gigabytes. Every read then misses the TLB, and under
-    /// virtualisation a page walk costs several memory reads; one 2 MiB mapping covers 512 such
-    /// pages. At 10M documents this took the 0.95 preset's mean latency from 2.3–2.5 ms to about
-    /// 1.9–2.0 ms (BENCHMARKS.md, "Eleventh run").
-    ///
-    /// How: the 2 MiB-aligned interior of each section is advised `MADV_HUGEPAGE`, so that a page
-    /// fault there brings a whole 2 MiB folio into the page cache (on file systems with large
-    /// folios, such as ext4 since Linux 6.16), and the kernel maps a 2 MiB folio with one entry.
-    /// Pages already cached in 4 KiB pieces stay so, so with `preload` those no process maps are
-    /// dropped first (`POSIX_FADV_DONTNEED`) and the sections are read in at once
-    /// (`MADV_POPULATE_READ`): the first queries then find them in memory, in 2 MiB pages.
-    /// This is advice: a kernel or file system that cannot do it ignores it, and nothing but speed
-    /// changes. Other platforms do nothing.
-    func adviseHugePages(_ tags: [FourCC], preload: Bool) {
-        #if os(Linux)
-        guard let base else { return }
-        let huge = 2 << 20
-        var ranges: [(start: Int, count: Int)] = []
-        for tag in tags {
-            guard let bytes = sections[tag]?.bytes, let start = bytes.baseAddress else { continue }
-            let low = (Int(bitPattern: start) + huge - 1) & ~(huge - 1)
-            let high = (Int(bitPattern: start) + bytes.count) & ~(huge - 1)
-            if high > low { ranges.append((low, high - low)) }
-        }
-        guard !ranges.isEmpty else { return }
-        for r in ranges { _ = madvise(UnsafeMutableRawPointer(bitPattern: r.start), r.count, MADV_HUGEPAGE) }
-        guard preload else { return }
-        let fd = open(path, O_RDONLY)
-        if fd >= 0 {
-            for r in ranges { _ = posix_fadvise(fd, off_t(r.start - Int(bitPattern: base)), off_t(r.count), POSIX_FADV_DONTNEED) }
-            close(fd)
-        }
-        for r in ranges { _ = madvise(UnsafeMutableRawPointer(bitPattern: r.start), r.count, MADV_POPULATE_READ) }
-        #endif
-    }
-
-    /// The bytes of sections `tags`.
-    func byteCount(of tags: [FourCC]) -> Int { tags.reduce(0) { $0 + (sections[$1]?.bytes.count ?? 0) } }
-
     /// The CRC-32 of the first `count` bytes.
     static func checksum(_ raw: UnsafeRawBufferPointer, count: Int) -> UInt32 {
         var crc: UInt = crc32(0, nil, 0)

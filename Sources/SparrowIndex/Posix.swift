@@ -32,9 +32,6 @@ enum Posix {
         guard fsync(fd) == 0 else { throw ioError("fsync", path) }
     }
 
-    /// The machine's physical memory in bytes (0 when unknown).
-    static var physicalMemory: Int { max(0, sysconf(Int32(_SC_PHYS_PAGES))) * max(0, sysconf(Int32(_SC_PAGESIZE))) }
-
     static func fileExists(_ path: String) -> (exists: Bool, isDirectory: Bool) {
         var st = stat()
         guard stat(path, &st) == 0 else { return (false, false) }
