@@ -122,6 +122,12 @@ public func segmentFiles(_ dir: String) -> [String: [UInt8]] {
     return out
 }
 
+/// Copies the files of directory `source` into the existing directory `destination` (a fixture,
+/// copied before a test writes to it).
+public func copyFiles(from source: String, to destination: String) {
+    for name in listDirectory(source) { writeFile(destination + "/" + name, readFileBytes(source + "/" + name)) }
+}
+
 /// A `.safetensors` file: the 8-byte little-endian length of `header` (its JSON), the header,
 /// then the raw tensor bytes.
 public func safetensorsFile(header: String, data: [UInt8]) -> [UInt8] {

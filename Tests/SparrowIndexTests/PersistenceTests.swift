@@ -110,7 +110,7 @@ struct PersistenceTests {
             // A live writer takes the old index over (in a copy: the fixture stays as it is).
             let dir = makeTemporaryDirectory()
             defer { removeTree(dir) }
-            for name in listDirectory(path) { writeFile(dir + "/" + name, readFileBytes(path + "/" + name)) }
+            copyFiles(from: path, to: dir)
             let writer = try IndexWriter.open(at: dir)
             #expect(try writer.delete(ids: ["7"]) == 1)
             try writer.close()
@@ -161,8 +161,6 @@ struct PersistenceTests {
 
     @Test("a clustered index the release before k-means rounds wrote opens, answers, passes check, and is what 0 rounds build")
     func clusteredBeforeKMeansRounds() throws {
-        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
-        let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
         let path = repositoryRoot + "/Tests/Fixtures/format-v3-clustered-seismic"
         // Its meta.json has no `kMeansRounds`, which decodes as 0: Seismic's blocks.
         let settings = try #require(try SearchIndex.meta(at: path).clustered)
@@ -175,19 +173,35 @@ struct PersistenceTests {
         // in-memory one alike), and the default's rounds make other blocks.
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
-        try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: settings)).write(to: dir + "/memory")
-        try SearchIndex.build(fromVectorFile: toy, to: dir + "/parts", options: BuildOptions(clustered: settings), memory: 64 << 10)
+        let expected = try Self.expectRebuilt(path, settings: settings, in: dir)
         var rounds = settings
         rounds.kMeansRounds = ClusterSettings().kMeansRounds
-        try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: rounds)).write(to: dir + "/rounds")
+        try SearchIndex.build(fromVectorFile: Self.toy, options: BuildOptions(clustered: rounds)).write(to: dir + "/rounds")
+        #expect(segmentFiles(dir + "/rounds")[".clusters"] != expected[".clusters"])
+        try Self.expectSameClusteredAnswers(old, SearchIndex.open(at: dir + "/memory"),
+                                            [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1)])
+    }
+
+    static let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
+
+    /// The segment files of the clustered fixture at `path`, once this build has been seen to write
+    /// them byte for byte from the toy documents with `settings`, in memory (into `dir`/memory)
+    /// and through the spilling merge (`dir`/parts).
+    static func expectRebuilt(_ path: String, settings: ClusterSettings, in dir: String) throws -> [String: [UInt8]] {
+        try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: settings)).write(to: dir + "/memory")
+        try SearchIndex.build(fromVectorFile: toy, to: dir + "/parts", options: BuildOptions(clustered: settings), memory: 64 << 10)
         let expected = segmentFiles(path)
         #expect(expected.count == 4)
         #expect(segmentFiles(dir + "/memory") == expected)
         #expect(segmentFiles(dir + "/parts") == expected)
-        #expect(segmentFiles(dir + "/rounds")[".clusters"] != expected[".clusters"])
-        let fresh = try SearchIndex.open(at: dir + "/memory")
-        for query in queries {
-            for approximation in [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1)] {
+        return expected
+    }
+
+    /// Expects `old` and `fresh` to give the toy queries the same top 5 through the clustered
+    /// layout with each of `approximations`.
+    static func expectSameClusteredAnswers(_ old: SearchIndex, _ fresh: SearchIndex, _ approximations: [Approximation]) throws {
+        for query in try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record) {
+            for approximation in approximations {
                 #expect(try old.search(query, k: 5, algorithm: .clustered, approximation: approximation)
                         == fresh.search(query, k: 5, algorithm: .clustered, approximation: approximation), "\(query.id)")
             }
@@ -196,8 +210,6 @@ struct PersistenceTests {
 
     @Test("a clustered index from the release before the postings rule opens as rule 1, passes check, answers as this build's, and is rewritten byte for byte")
     func clusteredBeforePostingsRule() throws {
-        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
-        let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
         let path = repositoryRoot + "/Tests/Fixtures/format-v3-clustered-kmeans"
         // Its meta.json records k-means rounds but no `postingsRule`, which decodes as rule 1.
         #expect(!String(decoding: readFileBytes(path + "/meta.json"), as: UTF8.self).contains("postingsRule"))
@@ -213,26 +225,16 @@ struct PersistenceTests {
         var current = settings
         current.postingsRule = ClusterSettings.currentPostingsRule
         #expect(current == ClusterSettings(minDocuments: 0))
-        try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: settings)).write(to: dir + "/memory")
-        try SearchIndex.build(fromVectorFile: toy, to: dir + "/parts", options: BuildOptions(clustered: settings), memory: 64 << 10)
-        try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(clustered: current)).write(to: dir + "/current")
-        let expected = segmentFiles(path)
-        #expect(expected.count == 4)
-        for built in ["memory", "parts", "current"] {
-            #expect(segmentFiles(dir + "/" + built) == expected, "\(built)")
-        }
-        let fresh = try SearchIndex.open(at: dir + "/current")
+        let expected = try Self.expectRebuilt(path, settings: settings, in: dir)
+        try SearchIndex.build(fromVectorFile: Self.toy, options: BuildOptions(clustered: current)).write(to: dir + "/current")
+        #expect(segmentFiles(dir + "/current") == expected)
         let preset = try #require(Approximation.preset(recall: 0.95)).approximation
-        for query in queries {
-            for approximation in [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1), preset] {
-                #expect(try old.search(query, k: 5, algorithm: .clustered, approximation: approximation)
-                        == fresh.search(query, k: 5, algorithm: .clustered, approximation: approximation), "\(query.id)")
-            }
-        }
+        try Self.expectSameClusteredAnswers(old, SearchIndex.open(at: dir + "/current"),
+                                            [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1), preset])
         // A writer opened on a copy relays it out with the current defaults: the rule is recorded,
         // and the files stay the same bytes.
         #expect(mkdir(dir + "/copy", 0o755) == 0)
-        for name in listDirectory(path) { writeFile(dir + "/copy/" + name, readFileBytes(path + "/" + name)) }
+        copyFiles(from: path, to: dir + "/copy")
         let writer = try IndexWriter.open(at: dir + "/copy")
         try writer.changeLayout(to: current)
         try writer.close()
@@ -288,7 +290,7 @@ struct PersistenceTests {
         // A writer takes the live index over and compacts it (in a copy: the fixture stays as it is).
         let copy = makeTemporaryDirectory()
         defer { removeTree(copy) }
-        for name in listDirectory(live) { writeFile(copy + "/" + name, readFileBytes(live + "/" + name)) }
+        copyFiles(from: live, to: copy)
         let writer = try IndexWriter.open(at: copy)
         try writer.compact()
         try writer.close()

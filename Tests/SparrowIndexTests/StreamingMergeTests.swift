@@ -26,7 +26,6 @@ struct StreamingMergeTests {
         }
     }
 
-
     @Test("a merge streamed into files writes the bytes the in-memory merge writes, for any range window",
           arguments: [IndexSettings(BuildOptions()), IndexSettings(BuildOptions(blockSize: 3, rangeSize: 5)),
                       IndexSettings(BuildOptions(clustered: ClusterSettings(postingsPerTerm: 20, minDocuments: 0)))])

@@ -5,7 +5,6 @@ import Testing
 /// Builds that write parts within a memory budget and merge them (`sparrow index --memory`)
 /// against the all-in-memory build of the same input.
 struct BoundedBuildTests {
-
     static func vectorFile(_ dir: String, documents: Int = 900) -> (path: String, corpus: RandomCorpus) {
         let corpus = RandomCorpus(seed: 41, documentCount: documents, vocabularySize: 500, termsPerDocument: 1...60,
                                   queryCount: 30, termsPerQuery: 1...20, weights: .skewed)
