@@ -151,7 +151,7 @@ public struct JSONMembers {
 /// `{}` is a collection of sparse vectors; `"text": true` (or an object) one of text scored with
 /// BM25; `"encoder": "splade:MODEL_DIR"` one of text encoded by that model; `"layout": "clustered"`
 /// (with an optional `"clustered": {"postings_per_term", "block_fraction", "summary_mass",
-/// "k_means_rounds", "seed", "min_documents", "summaries_by_term"}`) adds the layout for approximate search.
+/// "k_means_rounds", "seed", "min_documents", "summaries_by_term", "records_by_block"}`) adds the layout for approximate search.
 public struct CollectionSpec: Sendable {
     public var settings: IndexSettings
     /// The model directory of `"encoder"`, loaded by ``resolve()``.
@@ -175,7 +175,7 @@ public struct CollectionSpec: Sendable {
         if let c = m.value("clustered") {
             guard settings.clustered != nil else { throw FieldError("clustered", "needs \"layout\": \"clustered\"") }
             let cm = try JSONMembers(c, path: "clustered", allowed: ["postings_per_term", "block_fraction", "summary_mass", "k_means_rounds",
-                                                                     "seed", "min_documents", "summaries_by_term"])
+                                                                     "seed", "min_documents", "summaries_by_term", "records_by_block"])
             if let n = try cm.integer("postings_per_term", in: 0...Int(Int32.max)) { settings.clustered!.postingsPerTerm = n }
             // Each fraction is checked as it is set (the defaults are valid), so a problem is its own.
             for (key, knob) in [("block_fraction", \ClusterSettings.blockFraction), ("summary_mass", \.summaryMass)] {
@@ -187,6 +187,7 @@ public struct CollectionSpec: Sendable {
             if let s = try cm.integer("seed", in: 0...Int.max) { settings.clustered!.seed = UInt64(s) }
             if let n = try cm.integer("min_documents", in: 0...Int(Int32.max)) { settings.clustered!.minDocuments = n }
             if let b = try cm.bool("summaries_by_term") { settings.clustered!.summariesByTerm = b }
+            if let b = try cm.bool("records_by_block") { settings.clustered!.recordsByBlock = b }
         }
         if let spec = try m.string("encoder") {
             guard spec.hasPrefix("splade:"), spec.count > 7 else {

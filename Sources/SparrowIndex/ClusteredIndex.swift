@@ -68,11 +68,20 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// default; settings recorded before it existed decode as false (their files store the
     /// summaries by block).
     public var summariesByTerm: Bool
+    /// Whether the compact forward index stores its records in block order rather than document
+    /// order: the blocks of all lists are taken by rank in their list (each list's block with the
+    /// heaviest posting of its term first, then each list's second, …), and a document's record
+    /// goes where the first of these blocks names it. A query's candidates come from the best
+    /// blocks of its terms' lists, and similar documents share blocks in many lists, so the
+    /// records a block names lie near one another more often than in document order: fewer
+    /// pages, and fewer misses of the address translation, per candidate (BENCHMARKS.md,
+    /// "Twelfth run"). On by default; settings recorded before it existed decode as false.
+    public var recordsByBlock: Bool
 
     public init(method: Method = .randomCentroids, postingsPerTerm: Int? = nil, postingMass: Double = 1,
                 blockFraction: Double = 0.1, summaryMass: Double = 0.8, assignmentTerms: Int = 15,
                 kMeansRounds: Int = 3, seed: UInt64 = 42, minDocuments: Int = 10_000, summariesByTerm: Bool = true,
-                postingsRule: Int = ClusterSettings.currentPostingsRule) {
+                postingsRule: Int = ClusterSettings.currentPostingsRule, recordsByBlock: Bool = true) {
         self.method = method
         self.postingsPerTerm = postingsPerTerm
         self.postingsRule = postingsRule
@@ -84,11 +93,12 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         self.seed = seed
         self.minDocuments = minDocuments
         self.summariesByTerm = summariesByTerm
+        self.recordsByBlock = recordsByBlock
     }
 
-    /// Decodes settings recorded by any version (`summariesByTerm`, `kMeansRounds` and
-    /// `postingsRule` are absent before they existed: such files store summaries by block, of
-    /// random-centroid blocks, keeping postings by rule 1).
+    /// Decodes settings recorded by any version (`summariesByTerm`, `kMeansRounds`, `postingsRule`
+    /// and `recordsByBlock` are absent before they existed: such files store summaries by block, of
+    /// random-centroid blocks, keeping postings by rule 1, with records in document order).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(method: try c.decode(Method.self, forKey: .method),
@@ -101,7 +111,8 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
                   seed: try c.decode(UInt64.self, forKey: .seed),
                   minDocuments: try c.decode(Int.self, forKey: .minDocuments),
                   summariesByTerm: try c.decodeIfPresent(Bool.self, forKey: .summariesByTerm) ?? false,
-                  postingsRule: try c.decodeIfPresent(Int.self, forKey: .postingsRule) ?? 1)
+                  postingsRule: try c.decodeIfPresent(Int.self, forKey: .postingsRule) ?? 1,
+                  recordsByBlock: try c.decodeIfPresent(Bool.self, forKey: .recordsByBlock) ?? false)
     }
 
     /// Settings under which the clustered search returns exactly what exhaustive search returns
@@ -352,27 +363,37 @@ public struct ClusteredIndex: @unchecked Sendable {
     public struct Compact: @unchecked Sendable {
         public let offsets: UnsafeBufferPointer<UInt64>
         public let records: UnsafeRawBufferPointer
+        /// The documents in the order of their records, when that is not document order
+        /// (``ClusterSettings/recordsByBlock``); nil: record `d` is the `d`-th.
+        public let order: UnsafeBufferPointer<UInt32>?
 
         /// The bytes of a record of `entries` entries with terms of `termWidth` bytes.
-        static func recordSize(entries: Int, termWidth: Int) -> Int { (8 + entries * (termWidth + 1) + 3) & ~3 }
+        @inlinable @inline(__always)
+        public static func recordSize(entries: Int, termWidth: Int) -> Int { (8 + entries * (termWidth + 1) + 3) & ~3 }
 
-        /// The records of a forward index, in `storage`.
+        /// The records of a forward index, in `storage`, one after another in `order` (the
+        /// documents; nil: document order). `offsets[documents]` is the records' total size.
         static func build<T: FixedWidthInteger & UnsignedInteger, S: ScratchStorage>(offsets forward: UnsafeBufferPointer<UInt64>,
                                                                   terms: UnsafeBufferPointer<T>,
                                                                   weights: UnsafeBufferPointer<Float>,
+                                                                  order: UnsafeMutableBufferPointer<UInt32>?,
                                                                                      storage: S) throws(S.Failure) -> Compact {
             let documents = forward.count - 1
             let width = MemoryLayout<T>.size
             let offsets = try storage.allocate(UInt64.self, count: documents + 1)
+            @inline(__always) func document(_ i: Int) -> Int { order.map { Int($0[i]) } ?? i }
             var total = 0
-            for d in 0..<documents {
+            for i in 0..<documents {
+                let d = document(i)
                 offsets[d] = UInt64(total)
                 total += recordSize(entries: Int(forward[d + 1] - forward[d]), termWidth: width)
             }
             offsets[documents] = UInt64(total)
             let bytes = UnsafeMutableRawBufferPointer(try storage.allocate(UInt8.self, count: total))
             bytes.initializeMemory(as: UInt8.self, repeating: 0)
-            for d in 0..<documents {
+            // Written in record order, so the writes go forward through the records.
+            for i in 0..<documents {
+                let d = document(i)
                 let first = Int(forward[d])
                 let m = Int(forward[d + 1]) - first
                 var top: Float = 0
@@ -387,7 +408,8 @@ public struct ClusteredIndex: @unchecked Sendable {
                     bytes[at + 8 + m * width + i] = UInt8(level)
                 }
             }
-            return Compact(offsets: UnsafeBufferPointer(offsets), records: UnsafeRawBufferPointer(bytes))
+            return Compact(offsets: UnsafeBufferPointer(offsets), records: UnsafeRawBufferPointer(bytes),
+                           order: order.map { UnsafeBufferPointer($0) })
         }
     }
 
@@ -576,7 +598,6 @@ public struct ClusteredIndex: @unchecked Sendable {
             cursor = []
             let forward = Forward(offsets: UnsafeBufferPointer(offsets), terms: UnsafeBufferPointer(terms),
                                   weights: UnsafeBufferPointer(weights))
-            compact = try Compact.build(offsets: forward.offsets, terms: forward.terms, weights: forward.weights, storage: storage)
 
             // Each document's heaviest terms, which decide its block (ties: the lower term).
             let m = settings.assignmentTerms
@@ -635,6 +656,9 @@ public struct ClusteredIndex: @unchecked Sendable {
             parts = outputs.withLock { state in (0..<chunks).map { state.parts.removeValue(forKey: $0)! } }
             release = { scratch.release(UnsafeMutableRawPointer(mutating: $0.start)) }
             self.forward = forward
+            let order = settings.recordsByBlock ? try Self.recordOrder(parts, documentCount: documentCount, storage: storage) : nil
+            compact = try Compact.build(offsets: forward.offsets, terms: forward.terms, weights: forward.weights, order: order,
+                                        storage: storage)
             self.termCount = termCount
             // Counted once, then the chunks are written out (and let go of) one by one.
             blockCount = parts.reduce(0) { $0 + $1.summaryScales.count }
@@ -642,6 +666,67 @@ public struct ClusteredIndex: @unchecked Sendable {
             entryCount = parts.reduce(0) { $0 + Int($1.summaryOffsets.last!) }
             distinctCount = parts.reduce(0) { $0 + $1.byTermTerms.count }
             self.stored = stored
+        }
+
+        /// The documents in the order their compact records are stored (``ClusterSettings/recordsByBlock``):
+        /// the blocks of every list by rank in the list (by their heaviest posting of the list's term,
+        /// heaviest first; ties: the earlier block), rank 0 of every list first, in term order; each
+        /// document where the first of these blocks names it; then the documents no block names, in
+        /// document order. Nil (document order) when the blocks cannot be numbered in 32 bits.
+        static func recordOrder<S: ScratchStorage>(_ parts: [StoredBlocks<T>], documentCount: Int,
+                                                   storage: S) throws(S.Failure) -> UnsafeMutableBufferPointer<UInt32>? {
+            let blockCount = parts.reduce(0) { $0 + $1.blockTops.count }
+            guard blockCount < Int(UInt32.max) && documentCount <= Int(UInt32.max) else { return nil }
+            // Each block's rank in its list, and how many blocks have each rank.
+            var rank = [UInt32](repeating: 0, count: blockCount)
+            var ofRank: [Int] = []
+            var byTop: [Int] = []
+            var base = 0
+            for part in parts {
+                for l in 0..<(part.termBlocks.count - 1) {
+                    let first = Int(part.termBlocks[l])
+                    let end = Int(part.termBlocks[l + 1])
+                    byTop.removeAll(keepingCapacity: true)
+                    byTop.append(contentsOf: first..<end)
+                    byTop.sort { part.blockTops[$0] != part.blockTops[$1] ? part.blockTops[$0] > part.blockTops[$1] : $0 < $1 }
+                    if ofRank.count < byTop.count { ofRank.append(contentsOf: repeatElement(0, count: byTop.count - ofRank.count)) }
+                    for (r, b) in byTop.enumerated() {
+                        rank[base + b] = UInt32(r)
+                        ofRank[r] += 1
+                    }
+                }
+                base += part.blockTops.count
+            }
+            // The blocks by rank (a counting sort, so term order within a rank), as (part, block).
+            var next = [Int](repeating: 0, count: ofRank.count)
+            for r in 1..<max(1, ofRank.count) { next[r] = next[r - 1] + ofRank[r - 1] }
+            var sorted = [(part: UInt32, block: UInt32)](repeating: (0, 0), count: blockCount)
+            base = 0
+            for (p, part) in parts.enumerated() {
+                for b in 0..<part.blockTops.count {
+                    let r = Int(rank[base + b])
+                    sorted[next[r]] = (UInt32(p), UInt32(b))
+                    next[r] += 1
+                }
+                base += part.blockTops.count
+            }
+            rank = []
+            let order = try storage.allocate(UInt32.self, count: documentCount)
+            var placed = [UInt64](repeating: 0, count: (documentCount + 63) / 64)
+            var count = 0
+            @inline(__always) func place(_ d: Int) {
+                let bit = UInt64(1) << UInt64(d & 63)
+                guard placed[d >> 6] & bit == 0 else { return }
+                placed[d >> 6] |= bit
+                order[count] = UInt32(d)
+                count += 1
+            }
+            for (p, b) in sorted {
+                let part = parts[Int(p)]
+                for j in Int(part.blockOffsets[Int(b)])..<Int(part.blockOffsets[Int(b) + 1]) { place(Int(part.blockDocs[j])) }
+            }
+            for d in 0..<documentCount { place(d) }
+            return order
         }
 
         let forward: Forward<T>
@@ -686,7 +771,9 @@ public struct ClusteredIndex: @unchecked Sendable {
             + (stored.forwardTerms ? [SectionLayout(wide ? SegmentFiles.forwardTerms32 : SegmentFiles.forwardTerms16, T.self, count: forward.terms.count)] : [])
             + [SectionLayout(SegmentFiles.forwardWeights, Float.self, count: forward.weights.count),
              SectionLayout(SegmentFiles.compactOffsets, UInt64.self, count: compact.offsets.count),
-             SectionLayout(SegmentFiles.compactRecords, UInt8.self, count: compact.records.count)] + blockLayouts
+             SectionLayout(SegmentFiles.compactRecords, UInt8.self, count: compact.records.count)]
+            + (compact.order.map { [SectionLayout(SegmentFiles.compactOrder, UInt32.self, count: $0.count)] } ?? [])
+            + blockLayouts
         }
 
         /// Writes the forward index's sections to `out`.
@@ -696,6 +783,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             try out.append(SegmentFiles.forwardWeights, forward.weights)
             try out.append(SegmentFiles.compactOffsets, compact.offsets)
             try out.append(SegmentFiles.compactRecords, compact.records.bindMemory(to: UInt8.self))
+            if let order = compact.order { try out.append(SegmentFiles.compactOrder, order) }
         }
 
         /// Writes the blocks and summaries to `out`, chunk by chunk, letting go of each.
@@ -773,6 +861,8 @@ public struct ClusteredIndex: @unchecked Sendable {
         var summaryWeights: [UInt8] = []
         var entryBase = 0
         var summaryScales: [Float] = []
+        /// Each block's heaviest posting of its list's term (for the records' order; not stored).
+        var blockTops: [Float] = []
         /// The summaries by term (``SummariesByTerm``), with the directory offsets from 0, and
         /// the entries in `byTermEntries16` when they take 2 bytes.
         var byTermLists: [UInt64] = [0]
@@ -791,7 +881,7 @@ public struct ClusteredIndex: @unchecked Sendable {
         let blockDocs: UnsafeBufferPointer<UInt32>
         let summaryTerms: UnsafeBufferPointer<T>
         let summaryWeights: UnsafeBufferPointer<UInt8>
-        let summaryScales: UnsafeBufferPointer<Float>
+        let summaryScales, blockTops: UnsafeBufferPointer<Float>
         let byTermTerms: UnsafeBufferPointer<T>
         let byTermRuns, byTermEntries: UnsafeBufferPointer<UInt32>
         let byTermEntries16: UnsafeBufferPointer<UInt16>
@@ -802,6 +892,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             let total = room(b.termBlocks) + room(b.blockOffsets) + room(b.summaryOffsets) + room(b.byTermLists)
                 + room(b.blockDocs) + room(b.summaryTerms) + room(b.summaryWeights) + room(b.summaryScales)
                 + room(b.byTermTerms) + room(b.byTermRuns) + room(b.byTermEntries) + room(b.byTermEntries16)
+                + room(b.blockTops)
             let raw = UnsafeMutableRawPointer(try storage.allocate(UInt64.self, count: total / 8).baseAddress!)
             var at = 0
             func place<E>(_ a: [E]) -> UnsafeBufferPointer<E> {
@@ -823,6 +914,7 @@ public struct ClusteredIndex: @unchecked Sendable {
             byTermRuns = place(b.byTermRuns)
             byTermEntries = place(b.byTermEntries)
             byTermEntries16 = place(b.byTermEntries16)
+            blockTops = place(b.blockTops)
         }
     }
 
@@ -966,8 +1058,13 @@ public struct ClusteredIndex: @unchecked Sendable {
             // 3. Each non-empty block, in centroid order, with its documents and its summary.
             let firstBlock = out.summaryScales.count
             var members = [[UInt32]](repeating: [], count: blockCount)
-            for (i, posting) in kept.enumerated() { members[Int(assignment[i])].append(posting.doc) }
-            for block in members where !block.isEmpty {
+            var tops = [Float](repeating: 0, count: blockCount)
+            for (i, posting) in kept.enumerated() {
+                members[Int(assignment[i])].append(posting.doc)
+                tops[Int(assignment[i])] = max(tops[Int(assignment[i])], posting.weight)
+            }
+            for (c, block) in members.enumerated() where !block.isEmpty {
+                out.blockTops.append(tops[c])
                 out.blockDocs.append(contentsOf: block)
                 out.blockOffsets.append(UInt64(out.blockDocs.count))
                 summarise(block, forward: forward, into: &out)
@@ -1425,7 +1522,8 @@ public struct ClusteredIndex: @unchecked Sendable {
                                     : SectionSource(termTag, documentTerms.bindMemory(to: UInt16.self))] : [])
             + [SectionSource(SegmentFiles.forwardWeights, documentWeights)]
             + (compact.map { [SectionSource(SegmentFiles.compactOffsets, $0.offsets),
-                              SectionSource(SegmentFiles.compactRecords, $0.records.bindMemory(to: UInt8.self))] } ?? [])
+                              SectionSource(SegmentFiles.compactRecords, $0.records.bindMemory(to: UInt8.self))]
+                             + ($0.order.map { [SectionSource(SegmentFiles.compactOrder, $0)] } ?? []) } ?? [])
             + [SectionSource(SegmentFiles.termBlocks, termBlocks),
                 SectionSource(SegmentFiles.clusterBlockOffsets, blockOffsets),
                 SectionSource(SegmentFiles.clusterBlockDocs, blockDocs)]
@@ -1473,7 +1571,8 @@ public struct ClusteredIndex: @unchecked Sendable {
             summaryScales: try file.section(SegmentFiles.summaryScales, as: Float.self),
             compact: file.hasSection(SegmentFiles.compactOffsets)
                 ? Compact(offsets: try file.section(SegmentFiles.compactOffsets, as: UInt64.self),
-                          records: UnsafeRawBufferPointer(try file.section(SegmentFiles.compactRecords, as: UInt8.self)))
+                          records: UnsafeRawBufferPointer(try file.section(SegmentFiles.compactRecords, as: UInt8.self)),
+                          order: file.hasSection(SegmentFiles.compactOrder) ? try file.section(SegmentFiles.compactOrder, as: UInt32.self) : nil)
                 : nil,
             blockRecords: file.hasSection(SegmentFiles.clusterBlockRecords)
                 ? try file.section(SegmentFiles.clusterBlockRecords, as: UInt32.self) : nil,
@@ -1495,16 +1594,30 @@ public struct ClusteredIndex: @unchecked Sendable {
                                   path, "forward index does not hold the segment's \(postings.docs.count) postings")
         if let compact = c.compact {
             try IndexDirectory.expect(compact.offsets.count == documents + 1, path, "compact forward index does not hold \(documents) documents")
-            try IndexDirectory.checkOffsets(compact.offsets, total: compact.records.count, path: path, what: "compact forward index")
-            // Each record's size follows from the forward index, so a search reading a record's
-            // count and entries stays inside it.
-            for d in 0..<documents {
+            try IndexDirectory.expect(compact.order.map { $0.count == documents } ?? true, path,
+                                      "compact record order does not hold \(documents) documents")
+            // The records follow one another in their order (each document once), and each
+            // one's size follows from the forward index, so a search reading a record's count and
+            // entries stays inside it.
+            var seen = compact.order == nil ? [] : [UInt64](repeating: 0, count: (documents + 63) / 64)
+            var at = 0
+            for i in 0..<documents {
+                let d = compact.order.map { Int($0[i]) } ?? i
+                if compact.order != nil {
+                    guard d < documents && seen[d >> 6] & (1 << UInt64(d & 63)) == 0 else {
+                        throw IndexError.corrupt(path: path, "compact record order names document \(d) twice or past the segment's \(documents)")
+                    }
+                    seen[d >> 6] |= 1 << UInt64(d & 63)
+                }
                 let m = Int(c.documentOffsets[d + 1] - c.documentOffsets[d])
-                let at = Int(compact.offsets[d])
-                guard Int(compact.offsets[d + 1]) - at == Compact.recordSize(entries: m, termWidth: width),
+                let size = Compact.recordSize(entries: m, termWidth: width)
+                guard Int(compact.offsets[d]) == at && at + size <= compact.records.count,
                       Int(UInt32(littleEndian: compact.records.loadUnaligned(fromByteOffset: at, as: UInt32.self))) == m
                 else { throw IndexError.corrupt(path: path, "compact forward record of document \(d) does not match its \(m) entries") }
+                at += size
             }
+            try IndexDirectory.expect(Int(compact.offsets[documents]) == at && at == compact.records.count, path,
+                                      "compact forward records do not fill their section")
         }
         try IndexDirectory.expect(c.termBlocks.count == postings.termCount + 1, path, "block table does not cover every term")
         if let records = c.blockRecords {

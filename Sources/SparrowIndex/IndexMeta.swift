@@ -73,14 +73,15 @@ public struct IndexMeta: Codable, Sendable, Equatable {
         // A reader of format 2 understands one segment without deletions; anything else needs 3.
         let simple = segments.count == 1 && (segments[0].deleted ?? 0) == 0
         self.init(format: Self.formatName, formatVersion: Self.currentVersion,
-                  minReaderVersion: simple ? Int(FileFormat.version) : Self.currentVersion,
+                  minReaderVersion: simple ? Int(FileFormat.version) : Self.segmentsVersion,
                   codec: Self.currentCodec, documents: live, terms: segments.reduce(0) { $0 + $1.terms },
                   postings: segments.reduce(0) { $0 + $1.postings }, segments: segments,
                   createdBy: IndexDirectory.writerName, blockSize: settings.blockSize, rangeSize: settings.rangeSize,
                   reorder: settings.reorder.rawValue, text: settings.text, encoder: settings.encoder, opstamp: opstamp)
         self.clustered = settings.clustered
-        // Older readers know nothing of the clustered layout, and would search without it.
-        if settings.clustered != nil { minReaderVersion = Self.currentVersion }
+        // Older readers know nothing of the clustered layout, and would search without it; those
+        // of version 3 would take records in block order for a corrupt file.
+        if let clustered = settings.clustered { minReaderVersion = clustered.recordsByBlock ? Self.currentVersion : Self.segmentsVersion }
     }
 
     public init(format: String, formatVersion: Int, minReaderVersion: Int, codec: String, documents: Int, terms: Int,
@@ -107,8 +108,12 @@ public struct IndexMeta: Codable, Sendable, Equatable {
     public static let fileName = "meta.json"
     public static let currentCodec = "raw-f32"
     /// The version of `meta.json` this build writes: 3 lists any number of segments, each with
-    /// its deletions. Segment files are still of ``FileFormat/version``.
-    public static let currentVersion = 3
+    /// its deletions; 4 adds clustered layouts whose compact records are in block order
+    /// (``ClusterSettings/recordsByBlock``). Segment files are still of ``FileFormat/version``.
+    public static let currentVersion = 4
+    /// The version a reader needs for several segments, deletions or a clustered layout with its
+    /// records in document order.
+    static let segmentsVersion = 3
 }
 
 /// What holds for every segment of a collection: how its tables are built and what its weights mean.
@@ -264,6 +269,7 @@ enum SegmentFiles {
     static let forwardWeights = FourCC("FWGT")
     static let compactOffsets = FourCC("FQOF")
     static let compactRecords = FourCC("FQRC")
+    static let compactOrder = FourCC("FQOR")
     static let termBlocks = FourCC("CTBL")
     static let clusterBlockOffsets = FourCC("CBOF")
     static let clusterBlockDocs = FourCC("CBDC")

@@ -233,9 +233,17 @@ struct ClusteredSearch<T: FixedWidthInteger & UnsignedInteger> {
         }
         /// Starts loading the first cache lines of the compact record of the document at
         /// `blockDocs[j]`: 512 bytes (a record of ~150 entries) when the end is not at hand.
+        /// (Records need not be in document order: the next document's start is not this one's end.)
         @inline(__always) func prefetchRecord(at j: Int) {
             var byte = recordStart(j)
-            let end = blockRecords != nil ? byte &+ 512 : Int(compactOffsets![Int(blockDocs![j]) &+ 1])
+            let end: Int
+            if blockRecords != nil {
+                end = byte &+ 512
+            } else {
+                let d = Int(blockDocs![j])
+                end = byte &+ ClusteredIndex.Compact.recordSize(entries: Int(documentOffsets[d &+ 1] &- documentOffsets[d]),
+                                                                termWidth: MemoryLayout<T>.size)
+            }
             while byte < end {
                 sparrow_prefetch(records! + byte)
                 byte &+= 64

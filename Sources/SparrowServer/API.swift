@@ -47,7 +47,8 @@ struct API: Sendable {
             settings.append("clustered", .object([
                 "postings_per_term": c.postingsPerTerm.map(JSONValue.int) ?? .null, "block_fraction": .number(c.blockFraction, text: "\(c.blockFraction)"),
                 "summary_mass": .number(c.summaryMass, text: "\(c.summaryMass)"), "k_means_rounds": .int(c.kMeansRounds), "seed": .int(Int(truncatingIfNeeded: c.seed)),
-                "min_documents": .int(c.minDocuments), "summaries_by_term": .bool(c.summariesByTerm)]))
+                "min_documents": .int(c.minDocuments), "summaries_by_term": .bool(c.summariesByTerm),
+                "records_by_block": .bool(c.recordsByBlock)]))
         }
         return .object([
             "name": .string(c.name), "kind": .string(c.kind),

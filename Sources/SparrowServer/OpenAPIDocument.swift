@@ -221,7 +221,8 @@ enum OpenAPIDocument {
           "k_means_rounds": {"type": "integer", "minimum": 0, "maximum": 100, "default": 3, "description": "Rounds of k-means refining the random centroids of each list's blocks (0: Seismic's assignment)"},
           "seed": {"type": "integer", "minimum": 0, "default": 42},
           "min_documents": {"type": "integer", "minimum": 0, "default": 10000},
-          "summaries_by_term": {"type": "boolean", "default": true, "description": "Store the summaries by term (faster approximate search); false stores them by block"}}},
+          "summaries_by_term": {"type": "boolean", "default": true, "description": "Store the summaries by term (faster approximate search); false stores them by block"},
+          "records_by_block": {"type": "boolean", "default": true, "description": "Store the compact forward records in block order (fewer pages per candidate); false stores them in document order"}}},
         "fsync": {"type": "string", "pattern": "^(always|none|interval:[0-9]+)$", "description": "When this collection's write-ahead log is forced to disk; the server's --fsync when absent"}}},
       "Collection": {"type": "object", "required": ["name", "kind", "documents", "deleted", "segments", "terms", "postings", "size_bytes", "log_bytes", "buffered_documents", "merges_completed", "merging", "settings"], "properties": {
         "name": {"type": "string"}, "kind": {"type": "string", "enum": ["vectors", "text", "encoded"]},

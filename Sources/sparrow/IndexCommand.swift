@@ -51,6 +51,9 @@ struct IndexCommand: ParsableCommand {
             The summaries are stored by term (each list's blocks grouped under the terms their
             summaries hold), so a query reads only its own terms' entries; --no-summaries-by-term
             stores them by block, for a pass over every summary of a list (slower at 1M documents).
+            The compact forward records are stored in block order (every list's best block first),
+            so that a visited block's records lie near one another; --no-records-by-block stores
+            them in document order (the same answers).
 
             Examples:
               sparrow index --input Examples/toy/documents.jsonl --output /tmp/toy-index

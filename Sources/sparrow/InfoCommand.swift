@@ -63,7 +63,7 @@ struct InfoCommand: ParsableCommand {
         if let c = m.clustered {
             let clustered = m.segments.filter { m.settings.hasClusters(documents: $0.documents) }.count
             print("layout       clustered (\(c.method.rawValue)\(c.method == .randomCentroids ? " + \(c.kMeansRounds) k-means round(s)" : ""), postings per term \(c.postingsPerTerm.map(String.init) ?? "auto (rule \(c.postingsRule))"), "
-                + "block fraction \(c.blockFraction), summary mass \(c.summaryMass), seed \(c.seed)\(c.summariesByTerm ? ", summaries by term" : "")); "
+                + "block fraction \(c.blockFraction), summary mass \(c.summaryMass), seed \(c.seed)\(c.summariesByTerm ? ", summaries by term" : "")\(c.recordsByBlock ? ", records by block" : "")); "
                 + "\(clustered) of \(m.segments.count) segment(s) have it (those of at least \(c.minDocuments) documents)")
         } else {
             print("layout       inverted (no clustered layout)")

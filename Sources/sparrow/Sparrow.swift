@@ -215,9 +215,14 @@ struct LayoutOptions: ParsableArguments {
           help: "clustered: store the summaries by term (the default; faster approximate search) or, with --no-summaries-by-term, by block.")
     var summariesByTerm = ClusterSettings().summariesByTerm
 
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "clustered: store the compact forward records in block order (the default; fewer pages per candidate) or, with --no-records-by-block, in document order.")
+    var recordsByBlock = ClusterSettings().recordsByBlock
+
     var settings: ClusterSettings? {
         guard layout == .clustered else { return nil }
         return ClusterSettings(method: clusterMethod, postingsPerTerm: postingsPerTerm, blockFraction: blockFraction, summaryMass: summaryMass,
-                               kMeansRounds: kMeansRounds, seed: clusterSeed, minDocuments: clusterMinDocuments, summariesByTerm: summariesByTerm)
+                               kMeansRounds: kMeansRounds, seed: clusterSeed, minDocuments: clusterMinDocuments, summariesByTerm: summariesByTerm,
+                               recordsByBlock: recordsByBlock)
     }
 }

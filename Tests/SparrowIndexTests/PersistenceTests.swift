@@ -24,6 +24,7 @@ struct PersistenceTests {
         BuildOptions(blockSize: 128, rangeSize: 16),
         BuildOptions(blockSize: 3, rangeSize: 5, reorder: .cluster),
         BuildOptions(rangeSize: 32, clustered: ClusterSettings(postingsPerTerm: 20, minDocuments: 0)),
+        BuildOptions(clustered: ClusterSettings(postingsPerTerm: 20, minDocuments: 0, recordsByBlock: false)),
     ]
 
     @Test("build -> write -> open -> search equals the in-memory build", arguments: Algorithm.allCases, layouts)
@@ -55,9 +56,11 @@ struct PersistenceTests {
         }
         let meta = try SearchIndex.meta(at: dir + "/index")
         #expect(meta.blockSize == layout.blockSize && meta.rangeSize == layout.rangeSize)
-        // meta.json is version 3; one segment without deletions stays readable by format-2 readers
-        // (a format-1 reader refuses version-2 segment files), unless it has the clustered layout.
-        #expect(meta.formatVersion == 3 && meta.minReaderVersion == (layout.clustered == nil ? 2 : 3))
+        // meta.json is version 4; one segment without deletions stays readable by format-2 readers
+        // (a format-1 reader refuses version-2 segment files), unless it has the clustered layout,
+        // whose records in block order need a reader of version 4 (in document order, 3).
+        #expect(meta.formatVersion == 4)
+        #expect(meta.minReaderVersion == (layout.clustered.map { $0.recordsByBlock ? 4 : 3 } ?? 2))
         #expect(meta.clustered == layout.clustered)
         #expect(meta.reorder == layout.reorder.rawValue)
         #expect(SearchIndex.check(at: dir + "/index").isSound)
@@ -220,11 +223,12 @@ struct PersistenceTests {
         #expect(SearchIndex.check(at: path).isSound, "\(SearchIndex.check(at: path).problems)")
         // This build writes the same files with these settings (in memory and through the spilling
         // merge), and with the current rule too: the rules keep the same postings below 1M documents.
+        // (Its records are in document order, as settings recorded before records by block decode.)
         let dir = makeTemporaryDirectory()
         defer { removeTree(dir) }
         var current = settings
         current.postingsRule = ClusterSettings.currentPostingsRule
-        #expect(current == ClusterSettings(minDocuments: 0))
+        #expect(current == ClusterSettings(minDocuments: 0, recordsByBlock: false))
         let expected = try Self.expectRebuilt(path, settings: settings, in: dir)
         try SearchIndex.build(fromVectorFile: Self.toy, options: BuildOptions(clustered: current)).write(to: dir + "/current")
         #expect(segmentFiles(dir + "/current") == expected)
@@ -241,6 +245,18 @@ struct PersistenceTests {
         #expect(try SearchIndex.meta(at: dir + "/copy").clustered?.postingsRule == ClusterSettings.currentPostingsRule)
         #expect(segmentFiles(dir + "/copy") == expected)
         #expect(SearchIndex.check(at: dir + "/copy").isSound)
+        // Relaid out with today's defaults, its records go in block order: only the clusters file
+        // changes, the answers do not, and the collection then needs a reader of version 4.
+        let again = try IndexWriter.open(at: dir + "/copy")
+        try again.changeLayout(to: ClusterSettings(minDocuments: 0))
+        try again.close()
+        let relaid = segmentFiles(dir + "/copy")
+        #expect(relaid.filter { $0.key != ".clusters" } == expected.filter { $0.key != ".clusters" })
+        #expect(relaid[".clusters"] != expected[".clusters"])
+        #expect(try SearchIndex.meta(at: dir + "/copy").minReaderVersion == 4)
+        #expect(SearchIndex.check(at: dir + "/copy").isSound)
+        try Self.expectSameClusteredAnswers(old, SearchIndex.open(at: dir + "/copy"),
+                                            [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1), preset])
     }
 
     @Test("indexes the previous release wrote (format 3: one segment; two segments with deletions) open and answer, and this build writes the same bytes")

@@ -264,6 +264,48 @@ struct ClusteredTests {
         #expect(readFileBytes(dir + "/merged/" + merged) == a)
     }
 
+    @Test("records in block order: each document's record once, with the bytes it has in document order, the best block of the first list first, and the same answers")
+    func recordsByBlock() throws {
+        let c = Self.corpus(seed: 12)
+        let byBlock = try SearchIndex.build(records: c.documents, options: BuildOptions(clustered: ClusterSettings(minDocuments: 0)))
+        let byDocument = try SearchIndex.build(records: c.documents,
+                                               options: BuildOptions(clustered: ClusterSettings(minDocuments: 0, recordsByBlock: false)))
+        let segment = try #require(byBlock.segments.views.first?.segment)
+        let layout = try #require(segment.clusters)
+        let blocks = try #require(layout.compact)
+        let documents = try #require(byDocument.segments.views.first?.segment.clusters?.compact)
+        #expect(documents.order == nil)
+        let order = try #require(blocks.order).map(Int.init)
+        #expect(order.count == c.documents.count && Set(order).count == order.count && order != Array(0..<order.count))
+        var at = 0
+        for d in order {
+            let size = Int(documents.offsets[d + 1] - documents.offsets[d])
+            #expect(Int(blocks.offsets[d]) == at)
+            #expect(memcmp(blocks.records.baseAddress! + at, documents.records.baseAddress! + Int(documents.offsets[d]), size) == 0)
+            at += size
+        }
+        #expect(at == blocks.records.count && Int(blocks.offsets[order.count]) == at)
+        // The first records: the first list's block that holds the list's heaviest posting (the
+        // first such block), in the block's order.
+        let t = try #require((0..<segment.termCount).first { layout.termBlocks[$0 + 1] > layout.termBlocks[$0] })
+        let list = Int(segment.postings.offsets[t])..<Int(segment.postings.offsets[t + 1])
+        let heaviest = list.map { segment.postings.weights[$0] }.max()!
+        let holders = Set(list.filter { segment.postings.weights[$0] == heaviest }.map { Int(segment.postings.docs[$0]) })
+        let best = try #require((Int(layout.termBlocks[t])..<Int(layout.termBlocks[t + 1])).first { b in
+            (Int(layout.blockOffsets[b])..<Int(layout.blockOffsets[b + 1])).contains { holders.contains(Int(layout.blockDocs[$0])) }
+        })
+        let docs = (Int(layout.blockOffsets[best])..<Int(layout.blockOffsets[best + 1])).map { Int(layout.blockDocs[$0]) }
+        #expect(Array(order.prefix(docs.count)) == docs)
+        // The records' place changes no answer.
+        let preset = try #require(Approximation.preset(recall: 0.95)).approximation
+        for q in c.queries {
+            for approximation in [Approximation.exact, Approximation(queryCut: 3, heapFactor: 1), Approximation(queryCut: 2, heapFactor: 1.3), preset] {
+                #expect(try byBlock.search(q, k: 10, algorithm: .clustered, approximation: approximation)
+                        == byDocument.search(q, k: 10, algorithm: .clustered, approximation: approximation))
+            }
+        }
+    }
+
     @Test("a damaged clusters file is refused by open, and a consistent but wrong one reported by check",
           arguments: [false, true])
     func corruption(summariesByTerm: Bool) throws {
@@ -276,6 +318,9 @@ struct ClusteredTests {
         #expect(SearchIndex.check(at: dir + "/i").isSound)
         let path = dir + "/i/" + (try #require(listDirectory(dir + "/i").first { $0.hasSuffix(".clusters") }))
         let original = readFileBytes(path)
+        let firstRecord = try withExtendedLifetime(try IndexDirectory.open(dir + "/i")) { opened in
+            try #require(opened.segments[0].segment.clusters?.compact?.order?.first)
+        }
 
         var flipped = original
         flipped[flipped.count / 2] ^= 0x10
@@ -315,7 +360,15 @@ struct ClusteredTests {
         // search past it: refused even without checksums.
         try rewrite(SegmentFiles.compactRecords, at: { _ in 0 }, change: { $0 &+= 1 })
         let error2 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
-        #expect(error2?.description.contains("compact forward record of document 0") == true, "\(String(describing: error2))")
+        // (The first record is that of the first document of the record order.)
+        #expect(error2?.description.contains("compact forward record of document \(firstRecord) ") == true, "\(String(describing: error2))")
+        // So would a record order naming another document first (its low byte changed): that
+        // document's record is elsewhere, or it is named twice, or it is past the segment's.
+        try rewrite(SegmentFiles.compactOrder, at: { _ in 0 }, change: { $0 &+= 1 })
+        let named = firstRecord & ~0xFF | ((firstRecord &+ 1) & 0xFF)
+        let error6 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
+        #expect(error6?.description.contains("compact forward record of document \(named) ") == true
+                || error6?.description.contains("names document \(named) twice") == true, "\(String(describing: error6))")
         // So would a block's record start that is not its document's record.
         try rewrite(SegmentFiles.clusterBlockRecords, at: { _ in 0 }, change: { $0 &+= 1 })
         let error3 = #expect(throws: IndexError.self) { try SearchIndex.open(at: dir + "/i", verifyChecksums: false) }
