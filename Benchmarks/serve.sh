@@ -21,6 +21,9 @@ CC="taskset -c ${CLIENT_CORE:-0}"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 rm -rf "$OUT/data"; mkdir -p "$OUT/data"
 
+# This VM's idle policy decides the floor: with guest halt polling off, an idle core halts between
+# requests and every answer pays its wake-up (BENCHMARKS.md, "The HTTP server").
+echo "== idle policy: guest_halt_poll_ns=$(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns 2>/dev/null || echo n/a)"
 echo "== the collection: $("$S" add --index "$OUT/data/msmarco" --input "$DOCS" --batch 1000 --fsync none | tail -1)"
 "$S" compact "$OUT/data/msmarco" >/dev/null
 
@@ -28,6 +31,7 @@ echo "== the library, one thread (sparrow bench, default algorithm, k = 10)"
 $SC "$S" bench --index "$OUT/data/msmarco" --queries "$QUERIES" -k 10 --algorithms exhaustive-taat --warmup 100
 
 # Request bodies: each query's vector; hits without content (the library's figure has none either).
+# The answers' took_us (the search alone, timed inside the server) are summarised at the end.
 cat > "$OUT/search.lua" <<LUA
 local bodies = {}
 for line in io.lines("$QUERIES") do
@@ -40,6 +44,21 @@ wrk.headers["Content-Type"] = "application/json"
 request = function()
   i = i % #bodies + 1
   return wrk.format(nil, "/collections/msmarco/search", nil, bodies[i])
+end
+took = {}
+local threads = {}
+setup = function(thread) threads[#threads + 1] = thread end
+response = function(status, headers, body)
+  local t = body:match('"took_us":(%d+)')
+  if t then took[#took + 1] = tonumber(t) end
+end
+done = function(summary, latency, requests)
+  local all = {}
+  for _, thread in ipairs(threads) do for _, t in ipairs(thread:get("took")) do all[#all + 1] = t end end
+  table.sort(all)
+  if #all > 0 then
+    io.write(string.format("took_us (the search inside the server): p50 %d, p99 %d\n", all[math.floor(#all / 2) + 1], all[math.floor(#all * 0.99) + 1]))
+  end
 end
 LUA
 # Upserts: batches of 10 documents every 20 ms on one connection (at most 500 documents/s).

@@ -156,6 +156,14 @@ struct API: Sendable {
         ])
     }
 
+    /// `POST /collections/{name}/search`: the answer to a request body (the route and
+    /// ``SearchFastPath`` both answer through this).
+    func searchRequest(collection name: String, body: [UInt8]) throws -> JSONValue {
+        let c = try store.collection(named: name)
+        let query = try parseSearch(parseBody(body), path: "", maxK: configuration.maxK)
+        return try search(c, query)
+    }
+
     func searchBatch(_ c: ServedCollection, body: [UInt8]) throws -> Response {
         let start = ContinuousClock.now
         let m = try JSONMembers(parseBody(body), path: "", allowed: ["queries"])

@@ -49,10 +49,15 @@ extension APIError: HTTPResponseError {
 
 /// A response with a JSON body.
 func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    textResponse(jsonText(value), contentType: "application/json", status: status)
+}
+
+/// A JSON answer's body: the value and a newline.
+func jsonText(_ value: JSONValue) -> String {
     var text = ""
     value.write(to: &text)
     text += "\n"
-    return textResponse(text, contentType: "application/json", status: status)
+    return text
 }
 
 /// A response with `text` as its body.

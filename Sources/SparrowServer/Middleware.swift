@@ -10,10 +10,15 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        if context.logger.logLevel <= .info {
-            context.logger.info("\(request.method) \(request.uri.path) \(response.status.code) \(microseconds(since: start)) µs")
-        }
+        logAccess(context.logger, method: request.method, path: request.uri.path, status: response.status, since: start)
         return response
+    }
+}
+
+/// The access-log line of an answered request (``AccessLogMiddleware``, ``SearchFastPath``).
+func logAccess(_ logger: Logger, method: HTTPRequest.Method, path: String, status: HTTPResponse.Status, since start: ContinuousClock.Instant) {
+    if logger.logLevel <= .info {
+        logger.info("\(method) \(path) \(status.code) \(microseconds(since: start)) µs")
     }
 }
 
@@ -106,12 +111,16 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.open.contains(request.uri.path) { return try await next(request, context) }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              constantTimeEqual(Array(header.utf8.dropFirst(7)), Array(key.utf8))
-        else {
+        guard Self.authorizes(request.headers[.authorization], key: key) else {
             throw APIError(.unauthorized, "unauthorized", "this server needs an API key: send Authorization: Bearer <key>")
         }
         return try await next(request, context)
+    }
+
+    /// Whether an `Authorization` header value carries `key`.
+    static func authorizes(_ header: String?, key: String) -> Bool {
+        guard let header, header.hasPrefix("Bearer ") else { return false }
+        return constantTimeEqual(Array(header.utf8.dropFirst(7)), Array(key.utf8))
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Sparrow
 
@@ -88,10 +89,7 @@ public enum SparrowService {
             return try await api.delete(c, id: context.parameters.require("id"))
         }
         router.post("/collections/:name/search") { request, context in
-            let c = try store.collection(named: context.parameters.require("name"))
-            let body = try await api.body(request)
-            let query = try parseSearch(parseBody(body), path: "", maxK: configuration.maxK)
-            return jsonResponse(try api.search(c, query))
+            try jsonResponse(api.searchRequest(collection: context.parameters.require("name"), body: await api.body(request)))
         }
         router.post("/collections/:name/search/batch") { request, context in
             let c = try store.collection(named: context.parameters.require("name"))
@@ -101,14 +99,22 @@ public enum SparrowService {
         return router
     }
 
-    /// The application: the router on `configuration.host:port`, plus the service that commits
-    /// collections every `commitInterval`.
+    /// The `Server` header of every answer.
+    static let serverName = "Sparrow"
+
+    /// The application: the router on `configuration.host:port` (with ``SearchFastPath`` answering
+    /// searches on the event loop), plus the service that commits collections every `commitInterval`.
     public static func application(store: CollectionStore, configuration: ServerConfiguration, logger: Logger,
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+        let api = API(store: store, configuration: configuration)
+        let server = HTTPServerBuilder { responder in
+            SparrowHTTP1Channel(responder: responder, idleTimeout: configuration.idleTimeout,
+                                makeFastPath: { SearchFastPath(api: api, logger: logger) })
+        }
+        return Application(
             router: router(store: store, configuration: configuration),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeout.components.seconds)))),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Sparrow"),
+            server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
             services: [PeriodicCommit(store: store, interval: configuration.commitInterval, logger: logger)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Metrics
 import Prometheus
 import Synchronization
@@ -18,6 +19,35 @@ public enum ServerMetrics {
         ]
         MetricsSystem.bootstrap(factory)
         return registry
+    }()
+
+    /// The metrics Hummingbird's `MetricsMiddleware` records for a route's answers with one status:
+    /// requests in progress, answers, their durations (and the error counter it makes beside them).
+    struct RouteMetrics {
+        let active: Metrics.Meter
+        let requests: Metrics.Counter
+        let duration: Metrics.Timer
+        let errors: Metrics.Counter
+
+        init(route: String, method: HTTPRequest.Method, status: HTTPResponse.Status) {
+            _ = ServerMetrics.registry
+            let dimensions = [("http.route", route), ("http.request.method", method.rawValue)]
+            active = Metrics.Meter(label: "http.server.active_requests", dimensions: [("http.request.method", method.rawValue)])
+            requests = Metrics.Counter(label: "hb.requests", dimensions: dimensions + [("http.response.status_code", String(status.code))])
+            duration = Metrics.Timer(label: "http.server.request.duration", dimensions: dimensions + [("http.response.status_code", String(status.code))],
+                             preferredDisplayUnit: .seconds)
+            errors = Metrics.Counter(label: "hb.request.errors", dimensions: dimensions + [("error.type", String(status.code))])
+        }
+    }
+
+    /// What ``SearchFastPath`` records for the searches it answers, under the router's name for the route.
+    static let searchRoute = RouteMetrics(route: "/collections/{name}/search", method: .post, status: .ok)
+
+    /// `sparrow_event_loop_searches`: the searches ``SearchFastPath`` answered (the others of the
+    /// route went through the router), so that an operator can see which path serves the load.
+    static let eventLoopSearches: Metrics.Counter = {
+        _ = ServerMetrics.registry
+        return Metrics.Counter(label: "sparrow_event_loop_searches")
     }()
 
     /// Gauges made so far, by collection, so that a deleted collection's are removed.
