@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import NIOCore
+import NIOPosix
 import Logging
 import Sparrow
 
@@ -117,8 +119,24 @@ public enum SparrowService {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
             services: [PeriodicCommit(store: store, interval: configuration.commitInterval, logger: logger)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger
         )
+    }
+
+    /// The event loops that read requests and answer searches: one per core this process may run
+    /// on. NIO's own default counts the machine's cores (or its cgroup quota) but not the CPU
+    /// affinity, so under `taskset -c 1` two loops would take turns on one core, and a search
+    /// preempted by the other loop's search waits a whole time slice.
+    static let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: usableCores())
+
+    /// The cores this process may run on: its CPU affinity (`Cpus_allowed` in /proc/self/status,
+    /// a hexadecimal mask), within NIO's count (the cgroup quota).
+    static func usableCores() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return System.coreCount }
+        let allowed = line.dropFirst("Cpus_allowed:".count).reduce(0) { count, c in count + (c.hexDigitValue?.nonzeroBitCount ?? 0) }
+        return allowed > 0 ? min(allowed, System.coreCount) : System.coreCount
     }
 
     /// Serves until SIGTERM or SIGINT, then lets requests in flight finish, commits every
