@@ -19,22 +19,15 @@ struct FastPathTests {
     /// toy collection.
     static func withBoth(_ configure: (inout ServerConfiguration) -> Void = { _ in },
                          _ body: @Sendable (_ live: any TestClientProtocol, _ router: any TestClientProtocol, _ port: Int) async throws -> Void) async throws {
-        let dir = makeTemporaryDirectory()
-        defer { removeTree(dir) }
-        let store = try CollectionStore(root: dir + "/data", options: WriterOptions(fsync: .none))
-        var configuration = ServerConfiguration()
-        configure(&configuration)
-        var logger = Logger(label: "sparrow-test")
-        logger.logLevel = .warning
-        let routerApp = Application(router: SparrowService.router(store: store, configuration: configuration), logger: logger)
-        let liveApp = SparrowService.application(store: store, configuration: configuration, logger: logger)
-        let auth: HTTPFields = configuration.apiKey.map { [.authorization: "Bearer " + $0] } ?? [:]
-        try await routerApp.test(.router) { router in
+        let parts = try TestServerParts(configure)
+        defer { parts.close() }
+        let liveApp = SparrowService.application(store: parts.store, configuration: parts.configuration, logger: parts.logger)
+        let auth: HTTPFields = parts.configuration.apiKey.map { [.authorization: "Bearer " + $0] } ?? [:]
+        try await parts.routerApplication.test(.router) { router in
             #expect(try await call(router, .put, "/collections/toy", "{}", headers: auth).status == .created)
             #expect(try await call(router, .post, "/collections/toy/documents", Toy.documentsText, headers: auth).status == .ok)
             try await liveApp.test(.live) { live in try await body(live, router, live.port!) }
         }
-        _ = store.closeAll()
     }
 
     /// An answer with its timing removed, for comparing two answers to one request.
@@ -108,29 +101,14 @@ struct FastPathTests {
 
     /// Sends `requests` on one connection in one write and reads `count` answers (status, body).
     static func pipelined(port: Int, _ requests: [(path: String, body: String)], count: Int) throws -> [(Int, String)] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try connectLoopback(port: port, timeout: 60)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(connected == 0)
         var bytes: [UInt8] = []
         for r in requests {
             let payload = Array(r.body.utf8)
             bytes += Array("POST \(r.path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(payload.count)\r\n\r\n".utf8) + payload
         }
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            try #require(n > 0)
-            sent += n
-        }
+        try sendAll(fd, bytes)
         // Reads answers (each with a Content-Length) until `count` are complete.
         var received: [UInt8] = []
         var answers: [(Int, String)] = []

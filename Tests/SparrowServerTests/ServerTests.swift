@@ -69,29 +69,12 @@ struct ServerProcessTests {
         struct Failure: Error { var message: String }
 
         func send(_ method: String, _ path: String, _ body: String? = nil) throws -> (status: Int, text: String) {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw Failure(message: "socket: \(errno)") }
+            let fd = try connectLoopback(port: port, timeout: 300)
             defer { close(fd) }
-            var timeout = timeval(tv_sec: 300, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw Failure(message: "connect: \(errno)") }
             let payload = Array((body ?? "").utf8)
             let head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 + "Content-Length: \(payload.count)\r\nConnection: close\r\n\r\n"
-            let request = Array(head.utf8) + payload
-            var sent = 0
-            while sent < request.count {
-                let n = request[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                guard n > 0 else { throw Failure(message: "send: \(errno)") }
-                sent += n
-            }
+            try sendAll(fd, Array(head.utf8) + payload)
             var response: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
