@@ -259,6 +259,26 @@ struct PersistenceTests {
                                             [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1), preset])
     }
 
+    @Test("a clustered index with records in block order, as the release that introduced them wrote it (format 4), opens, passes check, answers as this build's, and is rewritten byte for byte")
+    func clusteredRecordsByBlock() throws {
+        let path = repositoryRoot + "/Tests/Fixtures/format-v4-clustered"
+        let meta = try SearchIndex.meta(at: path)
+        #expect(meta.formatVersion == 4 && meta.minReaderVersion == 4)
+        let settings = try #require(meta.clustered)
+        #expect(settings == ClusterSettings(minDocuments: 0) && settings.recordsByBlock)
+        let old = try SearchIndex.open(at: path)
+        #expect(old.clusteredSegmentCount == 1)
+        #expect(SearchIndex.check(at: path).isSound, "\(SearchIndex.check(at: path).problems)")
+        // This build writes the same files with today's defaults, in memory and through the
+        // spilling merge, and answers the toy queries the same through every knob.
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        _ = try Self.expectRebuilt(path, settings: settings, in: dir)
+        let preset = try #require(Approximation.preset(recall: 0.95)).approximation
+        try Self.expectSameClusteredAnswers(old, SearchIndex.open(at: dir + "/memory"),
+                                            [Approximation.exact, Approximation(queryCut: 2, heapFactor: 1), preset])
+    }
+
     @Test("indexes the previous release wrote (format 3: one segment; two segments with deletions) open and answer, and this build writes the same bytes")
     func formatVersion3() throws {
         let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
