@@ -116,9 +116,11 @@ public struct JSONMembers {
         return SparseQuery(tokens: o.keys, weights: weights)
     }
 
-    /// The members `vector` and `text`, exactly one of which must be present.
-    public func vectorOrText() throws(FieldError) -> (vector: SparseQuery?, text: String?) {
-        let vector = try vector("vector")
+    /// The members `vector` and `text`, exactly one of which must be present. `read` is the
+    /// vector when it was read from the text already (``JSONValue/parse(_:sparseMember:)``, which
+    /// leaves it out of the object).
+    public func vectorOrText(read: SparseQuery? = nil) throws(FieldError) -> (vector: SparseQuery?, text: String?) {
+        let vector = if let read { read } else { try vector("vector") }
         let text = try string("text")
         switch (vector, text) {
         case (nil, nil): throw FieldError(path, "needs a \"vector\" or a \"text\"")

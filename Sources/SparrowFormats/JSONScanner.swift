@@ -9,7 +9,7 @@ import Darwin
 /// Ingest reads millions of small objects whose shape is known, so instead of building a generic
 /// tree this walks the bytes and lets the caller pull the fields it wants and skip the rest.
 /// Errors are thrown as ``JSONScanner/Failure`` with a message; the record parser adds file, line
-/// and field. The buffer must be followed by a NUL byte (``LineReader`` guarantees it).
+/// and field.
 struct JSONScanner {
     struct Failure: Error {
         var message: String
@@ -95,12 +95,15 @@ struct JSONScanner {
     mutating func parseString() throws(Failure) -> String {
         position &+= 1
         let start = position
-        // Fast path: no escapes.
+        // Fast path: no escapes. ASCII text (nearly every key and token) needs no UTF-8
+        // validation, and `String(decoding:)` of it is far cheaper than the generic validator.
+        var ascii = true
         while position < bytes.count {
             let b = bytes[position]
             if b == UInt8(ascii: "\"") {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<position])
                 position &+= 1
+                if ascii { return String(decoding: raw, as: UTF8.self) }
                 guard let s = String(validating: raw, as: UTF8.self) else {
                     throw Failure(message: "string is not valid UTF-8")
                 }
@@ -108,6 +111,7 @@ struct JSONScanner {
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw Failure(message: "control character 0x\(String(b, radix: 16)) inside a string") }
+            ascii = ascii && b < 0x80
             position &+= 1
         }
         var out = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<position]))
@@ -219,12 +223,72 @@ struct JSONScanner {
         return NumberToken(range: start..<position, isInteger: isInteger)
     }
 
-    /// Parses a number as a correctly rounded `Double` (C `strtod` on the validated text).
+    /// Parses a number as a correctly rounded `Double`: ``exactDecimal(_:)`` when it applies (nearly
+    /// every weight), C `strtod` on the validated text otherwise.
     mutating func parseDouble() throws(Failure) -> Double {
         let token = try scanNumber()
-        // The token is followed by a non-number byte (or the NUL after the line), so strtod stops there.
-        return strtod(UnsafeRawPointer(bytes.baseAddress! + token.range.lowerBound)
-            .assumingMemoryBound(to: CChar.self), nil)
+        if let value = exactDecimal(token.range) { return value }
+        // strtod reads up to a NUL: it gets a copy of the token with one.
+        var text = [CChar](repeating: 0, count: token.range.count + 1)
+        for (i, b) in bytes[token.range].enumerated() { text[i] = CChar(bitPattern: b) }
+        return strtod(text, nil)
+    }
+
+    /// The value of the number in `range` (text that ``scanNumber()`` accepted) when its
+    /// significant digits make an integer of at most 2^53 and its power of ten is within ±22, or
+    /// nil. Then the integer and the power are both exact doubles, and one IEEE multiplication or
+    /// division of them is the correctly rounded value (Clinger's fast path), which is what
+    /// `strtod` returns, at a fraction of its cost.
+    func exactDecimal(_ range: Range<Int>) -> Double? {
+        var i = range.lowerBound
+        let end = range.upperBound
+        let negative = bytes[i] == UInt8(ascii: "-")
+        if negative { i &+= 1 }
+        var significand: UInt64 = 0
+        var digits = 0       // significant digits read (leading zeros are not)
+        var exponent = 0     // the power of ten the digits are multiplied by
+        var inFraction = false
+        while i < end {
+            let b = bytes[i]
+            if b == UInt8(ascii: ".") {
+                inFraction = true
+            } else if isDigit(b) {
+                if significand != 0 || b != UInt8(ascii: "0") {
+                    digits &+= 1
+                    if digits > 19 { return nil }   // would overflow UInt64
+                    significand = significand &* 10 &+ UInt64(b &- UInt8(ascii: "0"))
+                }
+                if inFraction { exponent &-= 1 }
+            } else {
+                break   // 'e' or 'E'
+            }
+            i &+= 1
+        }
+        if i < end {
+            i &+= 1   // past the 'e'
+            var negativeExponent = false
+            if bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") {
+                negativeExponent = bytes[i] == UInt8(ascii: "-")
+                i &+= 1
+            }
+            guard end &- i <= 4 else { return nil }   // strtod handles huge exponents
+            var e = 0
+            while i < end {
+                e = e &* 10 &+ Int(bytes[i] &- UInt8(ascii: "0"))
+                i &+= 1
+            }
+            exponent &+= negativeExponent ? -e : e
+        }
+        var value: Double
+        if significand == 0 {
+            value = 0
+        } else {
+            guard significand <= 1 << 53, (-22...22).contains(exponent) else { return nil }
+            value = Double(significand)
+            if exponent > 0 { value *= exactPowersOfTen[exponent] }
+            if exponent < 0 { value /= exactPowersOfTen[-exponent] }
+        }
+        return negative ? -value : value
     }
 
     /// The text of the bare word starting here (`NaN`, `Infinity`, `true`, …), for messages.
@@ -278,6 +342,9 @@ struct JSONScanner {
         }
     }
 }
+
+/// 10^0 … 10^22: the powers of ten a double holds exactly.
+private let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { p, _ in p * 10 } }
 
 @inline(__always)
 private func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }

@@ -8,7 +8,7 @@
 /// let value = try JSONValue.parse(Array(#"{"k": 10, "vector": {"a": 1}}"#.utf8))
 /// value["vector"]?["a"]?.number   // 1.0
 /// ```
-public indirect enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// A number, with its source text (so integers beyond 2^53 and `1.0` versus `1` stay visible).
@@ -37,34 +37,40 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// The value as compact JSON text.
     public var serialized: String {
-        var out = ""
+        var out: [UInt8] = []
         write(to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends the value as compact JSON text to `out`.
     public func write(to out: inout String) {
+        out += serialized
+    }
+
+    /// Appends the UTF-8 of the value as compact JSON text to `out` (bytes append far faster than
+    /// a `String` grows, which matters for answers written per request).
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(_, let text): out += text
-        case .string(let s): out += jsonString(s)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(_, let text): out.append(contentsOf: text.utf8)
+        case .string(let s): appendJSONString(s, to: &out)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 item.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let o):
-            out += "{"
-            for (i, (k, v)) in o.members.enumerated() {
-                if i > 0 { out += "," }
-                out += jsonString(k)
-                out += ":"
-                v.write(to: &out)
+            out.append(UInt8(ascii: "{"))
+            for i in o.keys.indices {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendJSONString(o.keys[i], to: &out)
+                out.append(UInt8(ascii: ":"))
+                o.values[i].write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
@@ -124,22 +130,37 @@ extension JSONValue {
     /// Parses `bytes` as one JSON value (surrounding whitespace allowed). `prefix` starts every
     /// path in an error (`documents[3]` for the fourth line of NDJSON).
     public static func parse(_ bytes: [UInt8], prefix: String = "") throws(JSONParseError) -> JSONValue {
-        // The scanner's number reader needs a NUL after the buffer.
-        var padded = bytes
-        padded.append(0)
-        return try padded.withUnsafeBufferPointer { (all) throws(JSONParseError) -> JSONValue in
-            var reader = TreeReader(scanner: JSONScanner(UnsafeBufferPointer(rebasing: all[0..<bytes.count])), path: [])
-            do throws(JSONScanner.Failure) {
-                let value = try reader.value(depth: 0)
-                reader.scanner.skipWhitespace()
-                guard reader.scanner.atEnd else {
-                    throw JSONScanner.Failure(message: "unexpected \(reader.scanner.describeCurrent()) after the JSON value")
-                }
-                return value
-            } catch {
-                throw JSONParseError(path: reader.pathString(prefix: prefix), offset: reader.scanner.position, message: error.message)
-            }
+        try bytes.withUnsafeBufferPointer { (all) throws(JSONParseError) -> JSONValue in try parse(all, prefix: prefix) }
+    }
+
+    /// Parses the bytes `bytes` points at as one JSON value (as ``parse(_:prefix:)-([UInt8],_)``).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, prefix: String = "") throws(JSONParseError) -> JSONValue {
+        var reader = TreeReader(scanner: JSONScanner(bytes), path: [])
+        do throws(JSONScanner.Failure) {
+            return try reader.document()
+        } catch {
+            throw JSONParseError(path: reader.pathString(prefix: prefix), offset: reader.scanner.position, message: error.message)
         }
+    }
+
+    /// Parses `bytes` as a JSON object whose member `key`, when it is an object of token: weight
+    /// pairs, is read straight into a ``SparseQuery`` instead of a tree (a search request's
+    /// vector: most of its bytes, and most of the cost of a tree). Returns the object without that
+    /// member, and the vector (nil when the member is absent or not an object).
+    ///
+    /// Returns nil when the text is not such an object: malformed JSON, a repeated member, a
+    /// vector whose weights are not all finite, non-negative numbers, or with a repeated token.
+    /// The caller then reads it with ``parse(_:prefix:)-([UInt8],_)`` and ``JSONMembers``, which
+    /// say what is wrong; whatever this accepts, they read the same way.
+    ///
+    /// ```swift
+    /// let (rest, vector) = JSONValue.parse(bytes, sparseMember: "vector")!
+    /// ```
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, sparseMember key: String) -> (object: JSONValue, vector: SparseQuery?)? {
+        var reader = TreeReader(scanner: JSONScanner(bytes), path: [])
+        reader.sparseMember = key
+        guard let value = try? reader.document(), case .object = value else { return nil }
+        return (value, reader.sparse)
     }
 
     /// Parses newline-delimited JSON: one value per non-blank line; an error names the line's
@@ -170,6 +191,123 @@ private struct TreeReader {
     enum Step { case key(String), index(Int) }
     var scanner: JSONScanner
     var path: [Step]
+    /// The member of the top-level object read as a sparse vector into ``sparse`` (when it is an object).
+    var sparseMember: String?
+    var sparse: SparseQuery?
+
+    /// One value and nothing after it but whitespace.
+    mutating func document() throws(JSONScanner.Failure) -> JSONValue {
+        let value = try value(depth: 0)
+        scanner.skipWhitespace()
+        guard scanner.atEnd else {
+            throw JSONScanner.Failure(message: "unexpected \(scanner.describeCurrent()) after the JSON value")
+        }
+        return value
+    }
+
+    /// A `{"token": weight, …}` object: the same tokens, in order, and weights as ``JSONMembers``
+    /// reads from a tree. Any other value, a repeated token or a weight that ``SparseWeight``
+    /// refuses is a failure (for the caller to read the text again with the tree).
+    mutating func sparseVector() throws(JSONScanner.Failure) -> SparseQuery {
+        scanner.position &+= 1
+        var vector = SparseQuery(tokens: [], weights: [])
+        if scanner.consume(UInt8(ascii: "}")) { return vector }
+        var seen = KeyTable()
+        repeat {
+            scanner.skipWhitespace()
+            guard scanner.current == UInt8(ascii: "\"") else { throw JSONScanner.Failure(message: "expected a token") }
+            let token = try scanner.parseString()
+            try checkUnique(token, among: vector.tokens, seen: &seen)
+            try scanner.expect(UInt8(ascii: ":"), "':'")
+            scanner.skipWhitespace()
+            guard scanner.peekKind() == .number, case .success(let weight) = SparseWeight.check(try scanner.parseDouble()) else {
+                throw JSONScanner.Failure(message: "not a weight")
+            }
+            vector.tokens.append(token)
+            vector.weights.append(weight)
+        } while scanner.consume(UInt8(ascii: ","))
+        try scanner.expect(UInt8(ascii: "}"), "',' or '}'")
+        return vector
+    }
+
+    /// Fails when `key` is among the keys of an object read so far. Objects larger than a few
+    /// members are looked up in a hash table (a sparse vector has hundreds; a linear search made
+    /// parsing quadratic).
+    func checkUnique(_ key: String, among keys: [String], seen: inout KeyTable) throws(JSONScanner.Failure) {
+        let repeated = keys.count < 8 ? keys.contains(key) : !seen.insert(key, among: keys)
+        if repeated { throw JSONScanner.Failure(message: "key appears twice") }
+    }
+}
+
+/// The keys of one object, to find a repeated one: open addressing on FNV-1a of the UTF-8 bytes,
+/// several times cheaper than `Set<String>` (seeded SipHash, rehashing as it grows) for the
+/// short keys of a sparse vector. Keys crafted to collide (FNV is not keyed) cannot make it
+/// quadratic: after a long probe it moves to a `Set<String>`.
+struct KeyTable {
+    /// Indexes into the keys, -1 for an empty slot; a power of two at least twice the keys.
+    private var slots: [Int32] = []
+    private var fallback: Set<String>?
+    static let longestProbe = 32
+
+    /// Adds `key`, about to be appended to `keys` (which holds every key added before), or returns
+    /// false when it is there already.
+    mutating func insert(_ key: String, among keys: [String]) -> Bool {
+        if fallback != nil { return fallback!.insert(key).inserted }
+        if slots.count < 2 * (keys.count + 1) {
+            slots = [Int32](repeating: -1, count: max(32, (2 * (keys.count + 1)).nextPowerOfTwo))
+            for (i, k) in keys.enumerated() where !place(Int32(i), hash: Self.hash(k)) {
+                return moveToSet(key, among: keys)
+            }
+        }
+        let mask = slots.count - 1
+        var slot = Self.hash(key) & mask
+        var probes = 0
+        while slots[slot] >= 0 {
+            if keys[Int(slots[slot])] == key { return false }
+            probes += 1
+            if probes > Self.longestProbe { return moveToSet(key, among: keys) }
+            slot = (slot + 1) & mask
+        }
+        slots[slot] = Int32(keys.count)
+        return true
+    }
+
+    /// Places a key known to be new; false after too long a probe.
+    private mutating func place(_ index: Int32, hash: Int) -> Bool {
+        let mask = slots.count - 1
+        var slot = hash & mask
+        var probes = 0
+        while slots[slot] >= 0 {
+            probes += 1
+            if probes > Self.longestProbe { return false }
+            slot = (slot + 1) & mask
+        }
+        slots[slot] = index
+        return true
+    }
+
+    private mutating func moveToSet(_ key: String, among keys: [String]) -> Bool {
+        fallback = Set(keys)
+        slots = []
+        return fallback!.insert(key).inserted
+    }
+
+    static func hash(_ key: String) -> Int {
+        var key = key
+        return key.withUTF8 { bytes in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return Int(truncatingIfNeeded: h ^ (h >> 29))
+        }
+    }
+}
+
+extension Int {
+    /// The least power of two at least `self` (which must be positive).
+    fileprivate var nextPowerOfTwo: Int { 1 << (Int.bitWidth - (self - 1).leadingZeroBitCount) }
+}
+
+extension TreeReader {
 
     func pathString(prefix: String) -> String {
         var s = prefix
@@ -199,9 +337,8 @@ private struct TreeReader {
             scanner.position &+= 1
             var object = JSONObject()
             if scanner.consume(UInt8(ascii: "}")) { return .object(object) }
-            // Duplicate keys are looked for in a set once an object is larger than a few members
-            // (a sparse vector has hundreds; a linear search made parsing quadratic).
-            var seen: Set<String> = []
+            var seen = KeyTable()
+            var sawSparse = false
             repeat {
                 scanner.skipWhitespace()
                 guard scanner.current == UInt8(ascii: "\"") else {
@@ -209,16 +346,20 @@ private struct TreeReader {
                 }
                 let key = try scanner.parseString()
                 path.append(.key(key))
-                let repeated: Bool
-                if object.keys.count < 8 {
-                    repeated = object.keys.contains(key)
-                } else {
-                    if seen.isEmpty { seen = Set(object.keys) }
-                    repeated = !seen.insert(key).inserted
-                }
-                if repeated { throw JSONScanner.Failure(message: "key appears twice") }
+                try checkUnique(key, among: object.keys, seen: &seen)
                 try scanner.expect(UInt8(ascii: ":"), "':' after key \"\(key)\"")
-                object.append(key, try value(depth: depth + 1))
+                let isSparse = depth == 0 && key == sparseMember
+                if isSparse {
+                    // Read into `sparse` when an object, kept out of `object`: a second one is a repeat too.
+                    if sawSparse { throw JSONScanner.Failure(message: "key appears twice") }
+                    sawSparse = true
+                }
+                if isSparse, scanner.consume(UInt8(ascii: "{")) {
+                    scanner.position &-= 1
+                    sparse = try sparseVector()
+                } else {
+                    object.append(key, try value(depth: depth + 1))
+                }
                 path.removeLast()
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"), "',' or '}'")

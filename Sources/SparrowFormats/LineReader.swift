@@ -7,8 +7,7 @@ import Darwin
 
 /// Reads a text file line by line, transparently decompressing gzip (by content, not by name).
 ///
-/// Lines are handed out as byte buffers without the line terminator (`\n` or `\r\n`), each
-/// followed in memory by a NUL byte so C number parsers stop at the line's end. A gzip stream that
+/// Lines are handed out as byte buffers without the line terminator (`\n` or `\r\n`). A gzip stream that
 /// ends early, or fails its CRC, is an ``InputError`` naming the line where reading stopped.
 public struct LineReader {
     public let path: String
@@ -35,7 +34,7 @@ public struct LineReader {
         let fileSize = stat(path, &st) == 0 ? Double(st.st_size) : 0
 
         var capacity = 1 << 20
-        var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + 1)
+        var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         defer { buffer.deallocate() }
         var start = 0      // first byte of the unfinished line
         var end = 0        // bytes held
@@ -50,7 +49,7 @@ public struct LineReader {
                 start = 0
             }
             if end == capacity {
-                let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2 + 1)
+                let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
                 bigger.update(from: buffer, count: end)
                 buffer.deallocate()
                 buffer = bigger
@@ -69,7 +68,6 @@ public struct LineReader {
                 lineNumber += 1
                 var lineEnd = nl
                 if lineEnd > start && buffer[lineEnd - 1] == 13 { lineEnd -= 1 }
-                buffer[lineEnd] = 0
                 try body(UnsafeBufferPointer(start: buffer + start, count: lineEnd - start), lineNumber)
                 start = nl + 1
                 scan = start
@@ -78,7 +76,6 @@ public struct LineReader {
                 lineNumber += 1
                 var lineEnd = end
                 if buffer[lineEnd - 1] == 13 { lineEnd -= 1 }
-                buffer[lineEnd] = 0
                 try body(UnsafeBufferPointer(start: buffer + start, count: lineEnd - start), lineNumber)
             }
         }

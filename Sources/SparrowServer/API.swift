@@ -160,7 +160,7 @@ struct API: Sendable {
     /// ``SearchFastPath`` both answer through this).
     func searchRequest(collection name: String, body: [UInt8]) throws -> JSONValue {
         let c = try store.collection(named: name)
-        let query = try parseSearch(parseBody(body), path: "", maxK: configuration.maxK)
+        let query = try parseSearch(body, maxK: configuration.maxK)
         return try search(c, query)
     }
 

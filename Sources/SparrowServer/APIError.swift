@@ -49,15 +49,16 @@ extension APIError: HTTPResponseError {
 
 /// A response with a JSON body.
 func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-    textResponse(jsonText(value), contentType: "application/json", status: status)
+    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: jsonBody(value)))
 }
 
 /// A JSON answer's body: the value and a newline.
-func jsonText(_ value: JSONValue) -> String {
-    var text = ""
-    value.write(to: &text)
-    text += "\n"
-    return text
+func jsonBody(_ value: JSONValue) -> ByteBuffer {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(1024)
+    value.write(to: &bytes)
+    bytes.append(UInt8(ascii: "\n"))
+    return ByteBuffer(bytes: bytes)
 }
 
 /// A response with `text` as its body.

@@ -57,9 +57,22 @@ struct SearchInput: Sendable {
     var content: Bool
 }
 
-func parseSearch(_ value: JSONValue, path: String, maxK: Int) throws(FieldError) -> SearchInput {
+/// Reads a search request's body. Its vector is read straight from the bytes when the body is
+/// well formed (most of a search body is its vector, and a tree of it costs more than reading it);
+/// any other body is read through the tree, which says what is wrong with it.
+func parseSearch(_ body: [UInt8], maxK: Int) throws(FieldError) -> SearchInput {
+    let direct = body.withUnsafeBufferPointer { bytes -> SearchInput? in
+        guard let (rest, vector) = JSONValue.parse(bytes, sparseMember: "vector") else { return nil }
+        return try? parseSearch(rest, vector: vector, path: "", maxK: maxK)
+    }
+    if let direct { return direct }
+    return try parseSearch(parseBody(body), path: "", maxK: maxK)
+}
+
+/// Reads one query; `vector` is its vector when read already, and then not in `value`.
+func parseSearch(_ value: JSONValue, vector read: SparseQuery? = nil, path: String, maxK: Int) throws(FieldError) -> SearchInput {
     let m = try JSONMembers(value, path: path, allowed: ["vector", "text", "k", "content"] + SearchOptions.fields)
-    let (vector, text) = try m.vectorOrText()
+    let (vector, text) = try m.vectorOrText(read: read)
     let options = try SearchOptions(m)
     return SearchInput(vector: vector, text: text, k: try m.integer("k", in: 1...maxK) ?? 10,
                        algorithm: options.algorithm, approximation: options.approximation, content: try m.bool("content") ?? true)

@@ -145,14 +145,14 @@ final class SearchFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         metrics.active.increment()
         defer { metrics.active.decrement() }
         guard let value = try? api.searchRequest(collection: collection, body: Array(buffer: body)) else { return false }
-        let text = jsonText(value)
+        let answerBody = jsonBody(value)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        headers[.contentLength] = String(text.utf8.count)
+        headers[.contentLength] = String(answerBody.readableBytes)
         headers[.date] = HTTPDate.now()
         headers[.server] = SparrowService.serverName
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(string: text))), promise: nil)
+        context.write(wrapOutboundOut(.body(answerBody)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         metrics.requests.increment()
         ServerMetrics.eventLoopSearches.increment()
