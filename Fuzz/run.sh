@@ -15,7 +15,8 @@ shift || true
 TARGETS=${*:-json wal index}
 B=$HERE/.work/build
 mkdir -p "$B"
-FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -g -I "$B" -Xcc -fmodule-map-file="$ROOT/Sources/CZlib/module.modulemap" -I "$ROOT/Sources/CZlib")
+FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -g -I "$B" -Xcc -fmodule-map-file="$ROOT/Sources/CZlib/module.modulemap" -I "$ROOT/Sources/CZlib"
+       -Xcc -fmodule-map-file="$B/CKernels.modulemap")
 
 module() {   # module NAME: a static library and its .swiftmodule, instrumented
   local name=$1
@@ -24,6 +25,11 @@ module() {   # module NAME: a static library and its .swiftmodule, instrumented
 }
 echo "building the instrumented modules…"
 exec 3>&1; exec >"$B/build.log" 2>&1   # the linker warns about ASan symbols at length
+# The C kernels SparrowIndex imports: a module map for swiftc (SwiftPM writes its own) and the
+# object, with the same instrumentation.
+printf 'module CKernels {\n  header "%s"\n  export *\n}\n' "$ROOT/Sources/CKernels/include/kernels.h" > "$B/CKernels.modulemap"
+clang -O2 -g -fsanitize=fuzzer-no-link,address -I "$ROOT/Sources/CKernels/include" -c "$ROOT/Sources/CKernels/kernels.c" -o "$B/kernels.o"
+ar rcs "$B/libCKernels.a" "$B/kernels.o"
 module SparrowCore
 module SparrowFormats
 module SparrowIndex
@@ -32,7 +38,7 @@ exec 1>&3 2>&1
 declare -A SOURCE=([json]=FuzzJSON [wal]=FuzzWAL [index]=FuzzIndex)
 for t in $TARGETS; do
   src=${SOURCE[$t]}
-  swiftc "${FLAGS[@]}" -o "$B/fuzz-$t" "$HERE/$src.swift" -L "$B" -lSparrowIndex -lSparrowFormats -lSparrowCore -lz 2>&1 | grep -v "ld.gold: warning" || true
+  swiftc "${FLAGS[@]}" -o "$B/fuzz-$t" "$HERE/$src.swift" -L "$B" -lSparrowIndex -lSparrowFormats -lSparrowCore -lCKernels -lz 2>&1 | grep -v "ld.gold: warning" || true
   [ -x "$B/fuzz-$t" ] || { echo "building fuzz-$t failed" >&2; exit 1; }
 done
 

@@ -308,7 +308,6 @@ extension Int {
 }
 
 extension TreeReader {
-
     func pathString(prefix: String) -> String {
         var s = prefix
         for step in path {
