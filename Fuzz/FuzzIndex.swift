@@ -35,12 +35,27 @@ let files: [String] = {
 }()
 let work = "/dev/shm/sparrow-fuzz-index-work-\(getpid())"
 
+/// A fresh copy of the seed index in `work`. Foundation's copy gives up on EINTR, which
+/// libFuzzer's timeout alarm (a signal every second) causes now and then: it tries again.
+func copySeed() {
+    for attempt in 1...10 {
+        try? FileManager.default.removeItem(atPath: work)
+        do {
+            try FileManager.default.copyItem(atPath: seed, toPath: work)
+            return
+        } catch where attempt < 10 {
+            continue
+        } catch {
+            fatalError("cannot copy the seed index: \(error)")
+        }
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzIndex(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size >= 1 else { return 0 }
     let target = files[Int(data[0]) % files.count]
-    try? FileManager.default.removeItem(atPath: work)
-    try! FileManager.default.copyItem(atPath: seed, toPath: work)
+    copySeed()
     FileManager.default.createFile(atPath: work + "/" + target, contents: Data(bytes: data + 1, count: size - 1))
     if let (_, segments) = try? IndexDirectory.open(work, verifyChecksums: false) {
         for stored in segments {
