@@ -241,8 +241,12 @@ private struct TreeReader {
 
 /// The keys of one object, to find a repeated one: open addressing on FNV-1a of the UTF-8 bytes,
 /// several times cheaper than `Set<String>` (seeded SipHash, rehashing as it grows) for the
-/// short keys of a sparse vector. Keys crafted to collide (FNV is not keyed) cannot make it
-/// quadratic: after a long probe it moves to a `Set<String>`.
+/// short ASCII keys of a sparse vector.
+///
+/// Repeats are keys equal as Swift strings, that is canonically equivalent (`"\u{212A}"`, KELVIN
+/// SIGN, repeats `"K"`). Bytes decide that only among ASCII keys, so the first key that is not
+/// ASCII moves the table to a `Set<String>`. So does a probe longer than 32 slots: keys crafted to
+/// collide (FNV is not keyed) cannot make it quadratic.
 struct KeyTable {
     /// Indexes into the keys, -1 for an empty slot; a power of two at least twice the keys.
     private var slots: [Int32] = []
@@ -252,20 +256,32 @@ struct KeyTable {
     /// Adds `key`, about to be appended to `keys` (which holds every key added before), or returns
     /// false when it is there already.
     mutating func insert(_ key: String, among keys: [String]) -> Bool {
-        if fallback != nil { return fallback!.insert(key).inserted }
+        if fallback == nil, let hash = Self.hash(key), let inserted = insertInTable(key, hash: hash, among: keys) {
+            return inserted
+        }
+        if fallback == nil {
+            fallback = Set(keys)
+            slots = []
+        }
+        return fallback!.insert(key).inserted
+    }
+
+    /// `insert` by the hash table, or nil when the table gives up (a key that is not ASCII among
+    /// `keys`, or too long a probe).
+    private mutating func insertInTable(_ key: String, hash: Int, among keys: [String]) -> Bool? {
         if slots.count < 2 * (keys.count + 1) {
             slots = [Int32](repeating: -1, count: max(32, (2 * (keys.count + 1)).nextPowerOfTwo))
-            for (i, k) in keys.enumerated() where !place(Int32(i), hash: Self.hash(k)) {
-                return moveToSet(key, among: keys)
+            for (i, k) in keys.enumerated() {
+                guard let h = Self.hash(k), place(Int32(i), hash: h) else { return nil }
             }
         }
         let mask = slots.count - 1
-        var slot = Self.hash(key) & mask
+        var slot = hash & mask
         var probes = 0
         while slots[slot] >= 0 {
             if keys[Int(slots[slot])] == key { return false }
             probes += 1
-            if probes > Self.longestProbe { return moveToSet(key, among: keys) }
+            if probes > Self.longestProbe { return nil }
             slot = (slot + 1) & mask
         }
         slots[slot] = Int32(keys.count)
@@ -286,17 +302,15 @@ struct KeyTable {
         return true
     }
 
-    private mutating func moveToSet(_ key: String, among keys: [String]) -> Bool {
-        fallback = Set(keys)
-        slots = []
-        return fallback!.insert(key).inserted
-    }
-
-    static func hash(_ key: String) -> Int {
+    /// FNV-1a of an ASCII key's bytes; nil for a key that is not ASCII.
+    static func hash(_ key: String) -> Int? {
         var key = key
         return key.withUTF8 { bytes in
             var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            for b in bytes {
+                guard b < 0x80 else { return nil }
+                h = (h ^ UInt64(b)) &* 0x100_0000_01b3
+            }
             return Int(truncatingIfNeeded: h ^ (h >> 29))
         }
     }
