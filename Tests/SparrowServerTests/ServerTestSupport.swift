@@ -70,7 +70,7 @@ func withServer(_ configure: (inout ServerConfiguration) -> Void = { _ in },
     try await parts.routerApplication.test(.router) { client in try await body(client, parts.store) }
 }
 
-/// A socket call that failed, with errno.
+/// A socket call that failed (with errno), or an answer that is not HTTP.
 struct SocketFailure: Error { var message: String }
 
 /// A blocking TCP connection to 127.0.0.1:`port` whose reads give up after `timeout` seconds; the

@@ -66,8 +66,6 @@ struct ServerProcessTests {
     struct HTTPClient {
         let port: Int
 
-        struct Failure: Error { var message: String }
-
         func send(_ method: String, _ path: String, _ body: String? = nil) throws -> (status: Int, text: String) {
             let fd = try connectLoopback(port: port, timeout: 300)
             defer { close(fd) }
@@ -80,13 +78,13 @@ struct ServerProcessTests {
             while true {
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if n == 0 { break }
-                guard n > 0 else { throw Failure(message: "recv: \(errno)") }
+                guard n > 0 else { throw SocketFailure(message: "recv: \(errno)") }
                 response += buffer[0..<n]
             }
             let text = String(decoding: response, as: UTF8.self)
             guard let split = text.range(of: "\r\n\r\n"), text.hasPrefix("HTTP/1.1 "),
                   let status = Int(text.dropFirst(9).prefix(3)) else {
-                throw Failure(message: "no HTTP response (\(response.count) bytes)")
+                throw SocketFailure(message: "no HTTP response (\(response.count) bytes)")
             }
             let headers = text[..<split.lowerBound].lowercased()
             var bodyText = String(text[split.upperBound...])
