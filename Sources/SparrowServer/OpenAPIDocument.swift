@@ -29,7 +29,7 @@ enum OpenAPIDocument {
     },
     "/metrics": {
       "get": {
-        "operationId": "metrics", "summary": "Prometheus metrics: requests and latency per route, documents, segments, merges, log size",
+        "operationId": "metrics", "summary": "Prometheus metrics: requests and latency per route, searches answered on the event loop (sparrow_event_loop_searches), documents, segments, merges, log size",
         "responses": {
           "200": {"description": "Prometheus text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}},
           "401": {"$ref": "#/components/responses/Error"}
