@@ -84,6 +84,17 @@ struct SectionLayout {
     }
 }
 
+/// Finds a section of a file being produced by its tag: a scan of the few tags (at most
+/// ``FileFormat/maxSections``), cheaper than hashing, for a lookup a merge makes per term.
+struct SectionSlots {
+    private let tags: [UInt32]
+
+    init(_ sections: [SectionLayout]) { tags = sections.map(\.tag.rawValue) }
+
+    @inline(__always)
+    func index(of tag: FourCC) -> Int? { tags.firstIndex(of: tag.rawValue) }
+}
+
 /// Where the sections of a segment go as they are produced, a piece at a time and in any
 /// interleaving of sections: a file (``SectionFileWriter``) or memory (``HeapSections``). Each
 /// section receives exactly the bytes its layout declared.
@@ -116,7 +127,7 @@ final class SectionFileWriter: SectionOutput {
     private let kind: FourCC
     private let layouts: [SectionLayout]
     private let fd: Int32
-    private var slots: [FourCC: Int] = [:]
+    private let slots: SectionSlots
     private var offsets: [Int] = []
     private var written: [Int]
     private var crcs: [UInt]
@@ -133,8 +144,8 @@ final class SectionFileWriter: SectionOutput {
         self.kind = kind
         self.layouts = sections
         var offset = FileFormat.alignUp(FileFormat.headerSize + sections.count * FileFormat.tableEntrySize)
-        for (i, s) in sections.enumerated() {
-            slots[s.tag] = i
+        slots = SectionSlots(sections)
+        for s in sections {
             offsets.append(offset)
             offset = FileFormat.alignUp(offset + s.byteCount)
         }
@@ -149,7 +160,7 @@ final class SectionFileWriter: SectionOutput {
     deinit { close(fd) }
 
     func append(_ tag: FourCC, _ bytes: UnsafeRawBufferPointer) throws {
-        guard let i = slots[tag], written[i] + bytes.count <= layouts[i].byteCount else {
+        guard let i = slots.index(of: tag), written[i] + bytes.count <= layouts[i].byteCount else {
             throw IndexError(.io, path: path, "internal error: section \(tag) overflows its declared size")
         }
         guard bytes.count > 0 else { return }
@@ -278,28 +289,30 @@ final class SectionComparison: SectionOutput {
 /// Sections produced piece by piece into memory: the in-memory counterpart of
 /// ``SectionFileWriter``, so that one producer serves both.
 final class HeapSections: SectionOutput {
-    private var buffers: [FourCC: (bytes: UnsafeMutableRawBufferPointer, used: Int)] = [:]
+    private let slots: SectionSlots
+    private let buffers: [UnsafeMutableRawBufferPointer]
+    private var used: [Int]
 
     init(_ sections: [SectionLayout], storage: HeapStorage) {
-        for s in sections {
-            buffers[s.tag] = (UnsafeMutableRawBufferPointer(storage.allocate(UInt8.self, count: s.byteCount)), 0)
-        }
+        slots = SectionSlots(sections)
+        buffers = sections.map { UnsafeMutableRawBufferPointer(storage.allocate(UInt8.self, count: $0.byteCount)) }
+        used = Array(repeating: 0, count: sections.count)
     }
 
     func append(_ tag: FourCC, _ bytes: UnsafeRawBufferPointer) throws {
-        guard let b = buffers[tag], b.used + bytes.count <= b.bytes.count else {
+        guard let i = slots.index(of: tag), used[i] + bytes.count <= buffers[i].count else {
             throw IndexError(.io, path: "", "internal error: section \(tag) overflows its declared size")
         }
-        if bytes.count > 0 { (b.bytes.baseAddress! + b.used).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-        buffers[tag]!.used += bytes.count
+        if bytes.count > 0 { (buffers[i].baseAddress! + used[i]).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        used[i] += bytes.count
     }
 
     /// The section `tag`, which must be complete.
     func section<T: BitwiseCopyable>(_ tag: FourCC, as type: T.Type) -> UnsafeBufferPointer<T> {
-        let b = buffers[tag]!
-        precondition(b.used == b.bytes.count, "section \(tag) is incomplete")
-        if b.bytes.isEmpty { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(b.bytes.bindMemory(to: T.self))
+        let i = slots.index(of: tag)!
+        precondition(used[i] == buffers[i].count, "section \(tag) is incomplete")
+        if buffers[i].isEmpty { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(buffers[i].bindMemory(to: T.self))
     }
 }
 

@@ -68,6 +68,13 @@ public struct IndexBuilder {
         try add(id: id, termIDs: terms, weights: weights, text: text)
     }
 
+    /// Makes room for `count` distinct tokens, so that interning that many does not rehash.
+    public mutating func reserveTerms(_ count: Int) {
+        tokenIDs.reserveCapacity(count)
+        tokens.reserveCapacity(count)
+        lastSeen.reserveCapacity(count)
+    }
+
     /// The builder's number for `token`, adding it to the vocabulary when new. Lets a caller that
     /// already numbers its terms add documents by number (``add(id:termIDs:weights:text:)``)
     /// without hashing every token string again.
@@ -140,8 +147,14 @@ public struct IndexBuilder {
         let termCount = tokens.count
         let documentCount = ids.count
 
-        // Vocabulary in byte order; rank[provisional] = final term number.
-        let order = tokens.indices.sorted { ExactString(tokens[$0]) < ExactString(tokens[$1]) }
+        // Vocabulary in byte order; rank[provisional] = final term number. The tokens' bytes are
+        // laid out once, so that the sort compares bytes in place.
+        var order = Array(0..<termCount)
+        let sortStorage = HeapStorage()
+        withExtendedLifetime(sortStorage) {
+            let provisional = Self.stringTable(tokens, sortStorage)
+            order.sort { compareBytes(provisional.bytes(at: $0), provisional.bytes(at: $1)) < 0 }
+        }
         var rank = [UInt32](repeating: 0, count: termCount)
         for (r, provisional) in order.enumerated() { rank[provisional] = UInt32(r) }
         let vocabulary = Self.stringTable(order.map { tokens[$0] }, storage)
@@ -256,6 +269,8 @@ extension IndexBuilder {
     /// document's problem with its position in `documents`.
     public static func segment(of documents: [PreparedDocument], settings: IndexSettings) throws(PositionedProblem) -> Segment {
         var builder = IndexBuilder(storesFrequencies: settings.text != nil)
+        // A batch's distinct tokens are at most its postings (a vocabulary rarely exceeds 2^16).
+        builder.reserveTerms(min(documents.reduce(0) { $0 + $1.tokens.count }, 1 << 16))
         if let text = settings.text {
             var termIDs: [UInt32] = []
             var df: [Int32] = []

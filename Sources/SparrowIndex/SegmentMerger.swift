@@ -133,8 +133,10 @@ public enum SegmentMerger {
         /// For each input, the merged number of each of its documents (-1: deleted).
         var docMaps: [[Int32]] = []
         var documentCount = 0
-        /// Merged terms in byte order: the inputs that have each, with its number there.
-        var mergedTerms: [[(input: Int, term: TermID)]] = []
+        /// Merged terms in byte order: the inputs that have each, with its number there (term `t`'s
+        /// are `termSources[sourceStarts[t]..<sourceStarts[t + 1]]`, one array for all terms).
+        var termSources: [(input: Int, term: TermID)] = []
+        var sourceStarts: [Int] = [0]
         var tokens: [UnsafeBufferPointer<UInt8>] = []
         var postingOffsets: [UInt64] = [0]
         var blockOffsets: [UInt64] = [0]
@@ -145,7 +147,7 @@ public enum SegmentMerger {
         var idf: [Float] = []
         var norms: [Float] = []
 
-        var termCount: Int { mergedTerms.count }
+        var termCount: Int { sourceStarts.count - 1 }
         var postingCount: Int { Int(postingOffsets[termCount]) }
         var blockCount: Int { Int(blockOffsets[termCount]) }
         var isText: Bool { settings.text != nil }
@@ -171,7 +173,8 @@ public enum SegmentMerger {
                 let df = sources.reduce(0) { $0 + liveDocumentFrequency(inputs[$1.input], $1.term) }
                 // A term only deleted documents have does not survive.
                 guard df > 0 else { return }
-                mergedTerms.append(sources)
+                termSources.append(contentsOf: sources)
+                sourceStarts.append(termSources.count)
                 tokens.append(token)
                 documentFrequencies.append(df)
                 postingOffsets.append(postingOffsets[postingOffsets.count - 1] + UInt64(df))
@@ -240,11 +243,12 @@ public enum SegmentMerger {
             var lastDocs: [UInt32] = []
             var blockMax: [Float] = []
             var pages = PageBudget()
-            for (t, sources) in mergedTerms.enumerated() {
+            for t in 0..<termCount {
                 docs.removeAll(keepingCapacity: true)
                 weights.removeAll(keepingCapacity: true)
                 counts.removeAll(keepingCapacity: true)
-                for (i, term) in sources {
+                let sources = sourceStarts[t]..<sourceStarts[t + 1]
+                for (i, term) in termSources[sources] {
                     let postings = inputs[i].segment.postings
                     let freqs = inputs[i].segment.frequencies?.frequencies
                     let map = docMaps[i]
@@ -340,23 +344,32 @@ public enum SegmentMerger {
     }
 
     /// Calls `body` with every token of the inputs' vocabularies in byte order, once each, with the
-    /// inputs that have it and its number in each (a k-way merge of the sorted vocabularies).
+    /// inputs that have it and its number in each (a k-way merge of the sorted vocabularies). The
+    /// sources array is reused from term to term: `body` copies what it keeps.
     static func forEachTerm(of inputs: [SegmentView],
                             _ body: (UnsafeBufferPointer<UInt8>, [(input: Int, term: TermID)]) -> Void) {
         var next = [Int](repeating: 0, count: inputs.count)
+        // Each input's next token (nil once it has none left): one comparison per input per term.
+        var heads = inputs.map { $0.segment.termCount > 0 ? $0.segment.vocabulary.bytes(at: 0) : nil }
+        var sources: [(input: Int, term: TermID)] = []
+        sources.reserveCapacity(inputs.count)
         while true {
             var best: UnsafeBufferPointer<UInt8>?
-            for (i, input) in inputs.enumerated() where next[i] < input.segment.termCount {
-                let b = input.segment.vocabulary.bytes(at: next[i])
-                if best == nil || compareBytes(b, best!) < 0 { best = b }
+            sources.removeAll(keepingCapacity: true)
+            for i in inputs.indices {
+                guard let head = heads[i] else { continue }
+                let c = best.map { compareBytes(head, $0) } ?? -1
+                if c < 0 {
+                    best = head
+                    sources.removeAll(keepingCapacity: true)
+                }
+                if c <= 0 { sources.append((i, TermID(next[i]))) }
             }
             guard let token = best else { return }
-            var sources: [(input: Int, term: TermID)] = []
-            for (i, input) in inputs.enumerated() where next[i] < input.segment.termCount {
-                if compareBytes(input.segment.vocabulary.bytes(at: next[i]), token) == 0 {
-                    sources.append((i, TermID(next[i])))
-                    next[i] += 1
-                }
+            for (i, _) in sources {
+                next[i] += 1
+                let vocabulary = inputs[i].segment.vocabulary
+                heads[i] = next[i] < inputs[i].segment.termCount ? vocabulary.bytes(at: next[i]) : nil
             }
             body(token, sources)
         }
