@@ -181,7 +181,9 @@ public struct IndexBuilder {
         let hasFrequencies = storesFrequencies
         let frequencies = storage.allocate(UInt32.self, count: hasFrequencies ? postingCount : 0)
         var cursor = [Int](offsets.dropLast().map { Int($0) })
+        var pacer = YieldPacer()
         for (newDoc, d) in documents.enumerated() {
+            pacer.point()
             for i in forwardOffsets[d]..<forwardOffsets[d + 1] {
                 let t = Int(rank[Int(forwardTerms[i])])
                 let at = cursor[t]
@@ -301,7 +303,9 @@ extension IndexBuilder {
             }
             let idf = df.map { BM25.idf(documentFrequency: Int($0), documentCount: stats.documentsWithTerms) }
             var weights: [Float] = []
+            var pacer = YieldPacer()
             for (i, d) in documents.enumerated() {
+                pacer.point()
                 let norm = norms[Int(SmallFloat.intToByte4(d.length!))]
                 weights.removeAll(keepingCapacity: true)
                 for (t, f) in zip(docTerms[i], d.frequencies!) {
@@ -315,7 +319,9 @@ extension IndexBuilder {
                 }
             }
         } else {
+            var pacer = YieldPacer()
             for (i, d) in documents.enumerated() {
+                pacer.point()
                 guard d.tokens.count == d.weights.count else { throw PositionedProblem(index: i, problem: .missingFrequencies) }
                 do {
                     try builder.add(id: d.id, tokens: d.tokens, weights: d.weights, text: d.text)

@@ -169,7 +169,9 @@ public enum SegmentMerger {
                 docMaps.append(map)
             }
             var documentFrequencies: [Int] = []
+            var pacer = YieldPacer()
             SegmentMerger.forEachTerm(of: inputs) { token, sources in
+                pacer.lightPoint()
                 let df = sources.reduce(0) { $0 + liveDocumentFrequency(inputs[$1.input], $1.term) }
                 // A term only deleted documents have does not survive.
                 guard df > 0 else { return }
@@ -243,7 +245,9 @@ public enum SegmentMerger {
             var lastDocs: [UInt32] = []
             var blockMax: [Float] = []
             var pages = PageBudget()
+            var pacer = YieldPacer()
             for t in 0..<termCount {
+                pacer.lightPoint()
                 docs.removeAll(keepingCapacity: true)
                 weights.removeAll(keepingCapacity: true)
                 counts.removeAll(keepingCapacity: true)
@@ -292,9 +296,11 @@ public enum SegmentMerger {
             var textAt: UInt64 = 0
             try out.append(SegmentFiles.idOffsets, value: idAt)
             try out.append(SegmentFiles.textOffsets, value: textAt)
+            var pacer = YieldPacer()
             for input in inputs {
                 let s = input.segment
                 for d in 0..<s.documentCount where input.isLive(d) {
+                    pacer.lightPoint()
                     let id = s.documentIDs.bytes(at: d)
                     let text = s.documentTexts.bytes(at: d)
                     idAt += UInt64(id.count)
@@ -313,6 +319,7 @@ public enum SegmentMerger {
                 }
                 for i in inputs.indices { skipDeleted(i) }
                 while true {
+                    pacer.lightPoint()
                     var best = -1
                     var bestID = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
                     for i in inputs.indices where next[i] < orders[i].count {

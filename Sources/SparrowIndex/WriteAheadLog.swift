@@ -243,7 +243,9 @@ struct LogWriter {
         case .upsert(let docs):
             u8(1)
             u32(UInt32(docs.count))
+            var pacer = YieldPacer()
             for d in docs {
+                pacer.point()
                 string(d.id)
                 u8((d.text != nil ? 1 : 0) | (d.frequencies != nil ? 2 : 0))
                 if let t = d.text { string(t) }

@@ -38,7 +38,9 @@ func parseDocuments(_ bytes: [UInt8]) throws(FieldError) -> [DocumentInput] {
         }
     }
     guard !items.isEmpty else { throw FieldError("documents", "the batch is empty: send a JSON array or NDJSON of {\"id\", \"vector\"|\"text\"} objects") }
+    var pacer = YieldPacer()
     return try items.enumerated().map { (i, item) throws(FieldError) -> DocumentInput in
+        pacer.point()
         let path = "documents[\(i)]"
         let m = try JSONMembers(item, path: path, allowed: ["id", "vector", "text", "content"])
         guard let id = try m.id("id") else { throw FieldError(m.at("id"), "missing (every document needs an \"id\")") }

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var commitInterval: Duration = .seconds(5)
     /// How long an idle connection stays open.
     public var idleTimeout: Duration = .seconds(60)
+    /// How much write work (batch parsing, segment builds, merges) runs between two points where
+    /// it gives the core to searches (``YieldPacer``); nil: none. It applies to the whole process.
+    public var writeYield: Duration? = .microseconds(100)
 
     public init() {}
 }
@@ -144,6 +147,7 @@ public enum SparrowService {
     public static func run(store: CollectionStore, configuration: ServerConfiguration, logger: Logger,
                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         for warning in store.warnings { logger.warning("\(warning)") }
+        YieldPacer.setInterval(configuration.writeYield)
         let app = application(store: store, configuration: configuration, logger: logger, onServerRunning: onServerRunning)
         try await app.runService()
         for problem in store.closeAll() { logger.error("\(problem)") }

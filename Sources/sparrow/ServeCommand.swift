@@ -49,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "When the write-ahead log is forced to disk: always (an acknowledged batch survives a power failure), interval:MS, or none (a process crash still loses nothing).")
     var fsync: FsyncPolicy = .always
 
+    @Option(name: .long, help: "Microseconds of write work (batch parsing, segment builds, merges) between two points where it gives the core to searches; 0 never gives it early.")
+    var writeYield = 100
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -57,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxK >= 1 else { throw ValidationError("--max-k must be at least 1") }
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 (second)") }
         guard commitInterval > 0 else { throw ValidationError("--commit-interval must be positive") }
+        guard writeYield >= 0 else { throw ValidationError("--write-yield must be 0 or more (microseconds)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \"\(logLevel)\"") }
     }
@@ -72,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxK = maxK
         configuration.requestTimeout = .seconds(timeout)
         configuration.commitInterval = .milliseconds(Int(commitInterval * 1000))
+        configuration.writeYield = writeYield > 0 ? .microseconds(writeYield) : nil
         let store = try reportingErrors { try CollectionStore(root: data, options: WriterOptions(fsync: fsync)) }
         logger.info("serving \(store.all.count) collection(s) from \(data)")
         let log = logger
