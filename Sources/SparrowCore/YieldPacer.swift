@@ -32,8 +32,7 @@ public struct YieldPacer {
     /// Sets the interval for the whole process (nil or zero: no pacing). A server sets it once at
     /// start.
     public static func setInterval(_ interval: Duration?) {
-        let (seconds, attoseconds) = (interval ?? .zero).components
-        Self.interval.store(max(0, Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)), ordering: .relaxed)
+        Self.interval.store(nanoseconds(interval), ordering: .relaxed)
     }
 
     /// The interval in force, or nil.
@@ -55,8 +54,7 @@ public struct YieldPacer {
 
     /// A pacer with its own interval (nil: it never yields).
     public init(interval: Duration?) {
-        let (seconds, attoseconds) = (interval ?? .zero).components
-        self.init(everyNanoseconds: Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        self.init(everyNanoseconds: Self.nanoseconds(interval))
     }
 
     private init(everyNanoseconds: Int) {
@@ -84,6 +82,12 @@ public struct YieldPacer {
         guard every != 0 else { return }
         calls &+= 1
         if calls & 15 == 0 { point() }
+    }
+
+    /// `interval` in whole nanoseconds (0 for nil or a negative interval).
+    private static func nanoseconds(_ interval: Duration?) -> Int {
+        let (seconds, attoseconds) = (interval ?? .zero).components
+        return max(0, Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
 
     private static func now() -> UInt64 {

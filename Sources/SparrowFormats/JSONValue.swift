@@ -1,3 +1,5 @@
+import SparrowCore
+
 /// A JSON document read into a tree: for request bodies, which are small, nested and of many
 /// shapes (ingest files, large and of one shape, are read by ``VectorRecordParser`` without one).
 ///
@@ -168,7 +170,9 @@ extension JSONValue {
     public static func parseLines(_ bytes: [UInt8], prefix: String) throws(JSONParseError) -> [JSONValue] {
         var values: [JSONValue] = []
         var start = 0
+        var pacer = YieldPacer()   // a batch of documents: write work a server paces
         while start < bytes.count {
+            pacer.point()
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
             let line = Array(bytes[start..<end])
             if line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
@@ -194,6 +198,8 @@ private struct TreeReader {
     /// The member of the top-level object read as a sparse vector into ``sparse`` (when it is an object).
     var sparseMember: String?
     var sparse: SparseQuery?
+    /// Paces the elements of a top-level array (a batch of documents is write work a server paces).
+    var pacer = YieldPacer()
 
     /// One value and nothing after it but whitespace.
     mutating func document() throws(JSONScanner.Failure) -> JSONValue {
@@ -382,6 +388,7 @@ extension TreeReader {
             var items: [JSONValue] = []
             if scanner.consume(UInt8(ascii: "]")) { return .array(items) }
             repeat {
+                if depth == 0 { pacer.point() }
                 path.append(.index(items.count))
                 items.append(try value(depth: depth + 1))
                 path.removeLast()

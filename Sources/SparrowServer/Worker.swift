@@ -4,6 +4,8 @@ import SparrowIndex
 /// A thread that runs jobs one at a time, in order, at a lower scheduling priority than the
 /// threads that answer searches (nice +5 on Linux): a collection's writes, encodings and commits
 /// run here, so that a search arriving during a write waits for the CPU as little as possible.
+/// Priority alone lets a search wait until the kernel's next tick; the long loops of write work
+/// also give the core back at the server's `--write-yield` interval (``YieldPacer``).
 final class Worker: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
