@@ -298,26 +298,12 @@ struct PersistenceTests {
 
         // The live one: the toy documents, then the first three queries upserted as documents
         // (one replaces document 1048585's id if the toy has it), then ids 3 and 7 deleted.
-        var documents = try readVectorRecords(fromFile: toy).map(\.record)
-        for q in queries.prefix(3) {
-            if let i = documents.firstIndex(where: { $0.id == q.id }) { documents.remove(at: i) }
-            documents.append(q)
-        }
-        documents.removeAll { $0.id == "3" || $0.id == "7" }
+        let documents = Self.applying(upserts: queries.prefix(3), deletes: ["3", "7"],
+                                      to: try readVectorRecords(fromFile: toy).map(\.record))
         let expected = try SearchIndex.build(records: documents, options: options)
-        // Ranks, ids and scores (a hit's `doc` numbers documents across the snapshot's segments).
-        func answer(_ index: SearchIndex, _ query: VectorRecord, _ algorithm: Algorithm? = nil) throws -> [String] {
-            try index.search(query, k: 5, algorithm: algorithm).map { "\($0.rank) \($0.id) \($0.score)" }
-        }
         for (path, reference) in [(built, fresh), (live, expected)] {
             let old = try SearchIndex.open(at: path)
-            #expect(old.documentCount == reference.documentCount)
-            for query in queries {
-                for algorithm in Algorithm.allCases {
-                    #expect(try answer(old, query, algorithm) == answer(reference, query, algorithm),
-                            "\(path) \(query.id) \(algorithm)")
-                }
-            }
+            try Self.expectSameAnswers(old, reference, queries: queries, path)
             #expect(SearchIndex.check(at: path).isSound)
         }
         let opened = try SearchIndex.open(at: live)
@@ -334,6 +320,79 @@ struct PersistenceTests {
         #expect(compacted.segmentCount == 1 && compacted.deletedCount == 0)
         for query in queries { #expect(try compacted.search(query, k: 5) == expected.search(query, k: 5)) }
         #expect(SearchIndex.check(at: copy).isSound)
+    }
+
+    @Test("indexes the previous release wrote (format 4: one segment; a live collection with deletions and an unreplayed log) open and answer, and this build writes the same bytes")
+    func formatVersion4() throws {
+        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
+        let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
+        let options = BuildOptions(rangeSize: 8)
+        let built = repositoryRoot + "/Tests/Fixtures/format-v4"
+        let live = repositoryRoot + "/Tests/Fixtures/format-v4-live"
+        #expect(try SearchIndex.meta(at: built).formatVersion == 4 && SearchIndex.meta(at: live).formatVersion == 4)
+
+        // The one-segment index: this build writes its files byte for byte.
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let fresh = try SearchIndex.build(fromVectorFile: toy, options: options)
+        try fresh.write(to: dir + "/rewritten")
+        #expect(segmentFiles(built).count == 4 && segmentFiles(dir + "/rewritten") == segmentFiles(built))
+
+        // The live one, committed: the toy documents, the first three queries upserted, ids 3 and
+        // 7 deleted. Its log then holds two acknowledged operations no commit has: queries 4 and 5
+        // upserted, id 9 deleted. A read-only open sees the commit; a writer replays the log.
+        let committed = Self.applying(upserts: queries.prefix(3), deletes: ["3", "7"],
+                                      to: try readVectorRecords(fromFile: toy).map(\.record))
+        let logged = Self.applying(upserts: queries[3..<5], deletes: ["9"], to: committed)
+        let expectedCommitted = try SearchIndex.build(records: committed, options: options)
+        let expected = try SearchIndex.build(records: logged, options: options)
+        for (path, reference) in [(built, fresh), (live, expectedCommitted)] {
+            try Self.expectSameAnswers(try SearchIndex.open(at: path), reference, queries: queries, path)
+            #expect(SearchIndex.check(at: path).isSound)
+        }
+
+        // A writer takes the live collection over (in a copy: the fixture stays as it is),
+        // replays the log, then merges everything into one segment.
+        let copy = makeTemporaryDirectory()
+        defer { removeTree(copy) }
+        copyFiles(from: live, to: copy)
+        let writer = try IndexWriter.open(at: copy)
+        #expect(writer.warnings.isEmpty)
+        try Self.expectSameAnswers(writer.snapshot, expected, queries: queries, copy + " (log replayed)")
+        try writer.compact()
+        try writer.close()
+        let compacted = try SearchIndex.open(at: copy)
+        #expect(compacted.segmentCount == 1 && compacted.deletedCount == 0)
+        try Self.expectSameAnswers(compacted, expected, queries: queries, copy + " (compacted)")
+        #expect(SearchIndex.check(at: copy).isSound)
+    }
+
+    /// `documents` after upserting `upserts` (a document with an id already there is replaced,
+    /// and goes last) and deleting the ids `deletes`, in the order a fresh build numbers them.
+    static func applying(upserts: some Sequence<VectorRecord>, deletes: Set<String>, to documents: [VectorRecord]) -> [VectorRecord] {
+        var documents = documents
+        for q in upserts {
+            if let i = documents.firstIndex(where: { $0.id == q.id }) { documents.remove(at: i) }
+            documents.append(q)
+        }
+        documents.removeAll { deletes.contains($0.id) }
+        return documents
+    }
+
+    /// `index` holds as many documents as `reference` and answers every query with every algorithm
+    /// as it does: ranks, ids and scores (a hit's `doc` numbers documents across the snapshot's
+    /// segments, so it is left out).
+    static func expectSameAnswers(_ index: SearchIndex, _ reference: SearchIndex, queries: [VectorRecord],
+                                  _ label: String) throws {
+        func answer(_ index: SearchIndex, _ query: VectorRecord, _ algorithm: Algorithm) throws -> [String] {
+            try index.search(query, k: 5, algorithm: algorithm).map { "\($0.rank) \($0.id) \($0.score)" }
+        }
+        #expect(index.documentCount == reference.documentCount, "\(label)")
+        for query in queries {
+            for algorithm in Algorithm.allCases {
+                #expect(try answer(index, query, algorithm) == answer(reference, query, algorithm), "\(label) \(query.id) \(algorithm)")
+            }
+        }
     }
 
     @Test("an index built from a file equals one built from the same records")
