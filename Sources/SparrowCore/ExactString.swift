@@ -41,20 +41,7 @@ public struct ExactString: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Byte-wise lexicographic order (the order of an index's vocabulary).
     @inlinable
     public static func < (lhs: ExactString, rhs: ExactString) -> Bool {
-        let a = lhs.string.utf8
-        let b = rhs.string.utf8
-        // Native strings are contiguous: compare the buffers directly (memcmp orders bytes as
-        // unsigned, as UTF-8 order needs).
-        if let less = a.withContiguousStorageIfAvailable({ pa in
-            b.withContiguousStorageIfAvailable { pb in
-                let common = min(pa.count, pb.count)
-                let c = common == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, common)
-                return c != 0 ? c < 0 : pa.count < pb.count
-            }
-        }), let less {
-            return less
-        }
-        return a.lexicographicallyPrecedes(b)
+        lhs.string.utf8.lexicographicallyPrecedes(rhs.string.utf8)
     }
 
     public var description: String { string }

@@ -198,8 +198,6 @@ private struct TreeReader {
     /// The member of the top-level object read as a sparse vector into ``sparse`` (when it is an object).
     var sparseMember: String?
     var sparse: SparseQuery?
-    /// Paces the elements of a top-level array (a batch of documents is write work a server paces).
-    var pacer = YieldPacer()
 
     /// One value and nothing after it but whitespace.
     mutating func document() throws(JSONScanner.Failure) -> JSONValue {
@@ -387,8 +385,10 @@ extension TreeReader {
             scanner.position &+= 1
             var items: [JSONValue] = []
             if scanner.consume(UInt8(ascii: "]")) { return .array(items) }
+            // A top-level array is a batch of documents: write work a server paces.
+            var pacer = depth == 0 ? YieldPacer() : nil
             repeat {
-                if depth == 0 { pacer.point() }
+                pacer?.point()
                 path.append(.index(items.count))
                 items.append(try value(depth: depth + 1))
                 path.removeLast()

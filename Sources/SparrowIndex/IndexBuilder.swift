@@ -148,16 +148,16 @@ public struct IndexBuilder {
         let documentCount = ids.count
 
         // Vocabulary in byte order; rank[provisional] = final term number. The tokens' bytes are
-        // laid out once, so that the sort compares bytes in place.
+        // laid out once, the sort compares them in place, and the vocabulary is copied from them.
         var order = Array(0..<termCount)
         let sortStorage = HeapStorage()
-        withExtendedLifetime(sortStorage) {
+        let vocabulary = withExtendedLifetime(sortStorage) { () -> StringTable in
             let provisional = Self.stringTable(tokens, sortStorage)
             order.sort { compareBytes(provisional.bytes(at: $0), provisional.bytes(at: $1)) < 0 }
+            return Self.stringTable(provisional, in: order, storage)
         }
         var rank = [UInt32](repeating: 0, count: termCount)
         for (r, provisional) in order.enumerated() { rank[provisional] = UInt32(r) }
-        let vocabulary = Self.stringTable(order.map { tokens[$0] }, storage)
 
         // Document order: newDoc -> the document added in that position.
         let documents: [Int]
@@ -256,6 +256,22 @@ public struct IndexBuilder {
                 bytes[at] = b
                 at += 1
             }
+            offsets[i + 1] = UInt64(at)
+        }
+        return StringTable(offsets: UnsafeBufferPointer(offsets), bytes: UnsafeBufferPointer(bytes))
+    }
+
+    /// The strings of `table` in the order `order` lists them (all of them, each once), copied
+    /// into `storage`.
+    static func stringTable(_ table: StringTable, in order: [Int], _ storage: HeapStorage) -> StringTable {
+        let offsets = storage.allocate(UInt64.self, count: order.count + 1)
+        let bytes = storage.allocate(UInt8.self, count: table.bytes.count)
+        var at = 0
+        offsets[0] = 0
+        for (i, s) in order.enumerated() {
+            let string = table.bytes(at: s)
+            if !string.isEmpty { (bytes.baseAddress! + at).update(from: string.baseAddress!, count: string.count) }
+            at += string.count
             offsets[i + 1] = UInt64(at)
         }
         return StringTable(offsets: UnsafeBufferPointer(offsets), bytes: UnsafeBufferPointer(bytes))
