@@ -281,25 +281,8 @@ struct PersistenceTests {
 
     @Test("indexes the previous release wrote (format 3: one segment; two segments with deletions) open and answer, and this build writes the same bytes")
     func formatVersion3() throws {
-        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
-        let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
+        let (built, live, fresh, queries, documents) = try Self.toyFixtures(version: 3)
         let options = BuildOptions(rangeSize: 8)
-        let built = repositoryRoot + "/Tests/Fixtures/format-v3"
-        let live = repositoryRoot + "/Tests/Fixtures/format-v3-live"
-        #expect(try SearchIndex.meta(at: built).formatVersion == 3 && SearchIndex.meta(at: live).formatVersion == 3)
-
-        // The one-segment index: this build writes its files byte for byte (the streaming writer
-        // and the previous one make the same format).
-        let dir = makeTemporaryDirectory()
-        defer { removeTree(dir) }
-        let fresh = try SearchIndex.build(fromVectorFile: toy, options: options)
-        try fresh.write(to: dir + "/rewritten")
-        #expect(segmentFiles(built).count == 4 && segmentFiles(dir + "/rewritten") == segmentFiles(built))
-
-        // The live one: the toy documents, then the first three queries upserted as documents
-        // (one replaces document 1048585's id if the toy has it), then ids 3 and 7 deleted.
-        let documents = Self.applying(upserts: queries.prefix(3), deletes: ["3", "7"],
-                                      to: try readVectorRecords(fromFile: toy).map(\.record))
         let expected = try SearchIndex.build(records: documents, options: options)
         for (path, reference) in [(built, fresh), (live, expected)] {
             let old = try SearchIndex.open(at: path)
@@ -324,25 +307,11 @@ struct PersistenceTests {
 
     @Test("indexes the previous release wrote (format 4: one segment; a live collection with deletions and an unreplayed log) open and answer, and this build writes the same bytes")
     func formatVersion4() throws {
-        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
-        let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
+        // The live one's commit holds what format-v3-live holds; its log then holds two
+        // acknowledged operations no commit has: queries 4 and 5 upserted, id 9 deleted. A
+        // read-only open sees the commit; a writer replays the log.
+        let (built, live, fresh, queries, committed) = try Self.toyFixtures(version: 4)
         let options = BuildOptions(rangeSize: 8)
-        let built = repositoryRoot + "/Tests/Fixtures/format-v4"
-        let live = repositoryRoot + "/Tests/Fixtures/format-v4-live"
-        #expect(try SearchIndex.meta(at: built).formatVersion == 4 && SearchIndex.meta(at: live).formatVersion == 4)
-
-        // The one-segment index: this build writes its files byte for byte.
-        let dir = makeTemporaryDirectory()
-        defer { removeTree(dir) }
-        let fresh = try SearchIndex.build(fromVectorFile: toy, options: options)
-        try fresh.write(to: dir + "/rewritten")
-        #expect(segmentFiles(built).count == 4 && segmentFiles(dir + "/rewritten") == segmentFiles(built))
-
-        // The live one, committed: the toy documents, the first three queries upserted, ids 3 and
-        // 7 deleted. Its log then holds two acknowledged operations no commit has: queries 4 and 5
-        // upserted, id 9 deleted. A read-only open sees the commit; a writer replays the log.
-        let committed = Self.applying(upserts: queries.prefix(3), deletes: ["3", "7"],
-                                      to: try readVectorRecords(fromFile: toy).map(\.record))
         let logged = Self.applying(upserts: queries[3..<5], deletes: ["9"], to: committed)
         let expectedCommitted = try SearchIndex.build(records: committed, options: options)
         let expected = try SearchIndex.build(records: logged, options: options)
@@ -365,6 +334,29 @@ struct PersistenceTests {
         #expect(compacted.segmentCount == 1 && compacted.deletedCount == 0)
         try Self.expectSameAnswers(compacted, expected, queries: queries, copy + " (compacted)")
         #expect(SearchIndex.check(at: copy).isSound)
+    }
+
+    /// The toy fixtures of format `version` (`format-vN`, one segment, and `format-vN-live`),
+    /// after checking their version and that this build writes the one-segment index's files byte
+    /// for byte. Returns their paths, this build's index of the toy (range size 8), the toy's
+    /// queries, and the documents the live one's commit holds: the toy's, then the first three
+    /// queries upserted as documents (one replaces document 1048585's id if the toy has it), then
+    /// ids 3 and 7 deleted.
+    static func toyFixtures(version: Int) throws
+        -> (built: String, live: String, fresh: SearchIndex, queries: [VectorRecord], committed: [VectorRecord]) {
+        let toy = repositoryRoot + "/Examples/toy/documents.jsonl"
+        let queries = try readVectorRecords(fromFile: repositoryRoot + "/Examples/toy/queries.jsonl").map(\.record)
+        let built = repositoryRoot + "/Tests/Fixtures/format-v\(version)"
+        let live = built + "-live"
+        #expect(try SearchIndex.meta(at: built).formatVersion == version && SearchIndex.meta(at: live).formatVersion == version)
+        let dir = makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        let fresh = try SearchIndex.build(fromVectorFile: toy, options: BuildOptions(rangeSize: 8))
+        try fresh.write(to: dir + "/rewritten")
+        #expect(segmentFiles(built).count == 4 && segmentFiles(dir + "/rewritten") == segmentFiles(built))
+        let committed = applying(upserts: queries.prefix(3), deletes: ["3", "7"],
+                                 to: try readVectorRecords(fromFile: toy).map(\.record))
+        return (built, live, fresh, queries, committed)
     }
 
     /// `documents` after upserting `upserts` (a document with an id already there is replaced,
